@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_CREDITS, MIN_CREDITS, Term
+
+ORDERINGS = {
+    "code": ("code",),
+    "title": ("title", "code"),
+    "credits": ("credits", "code"),
+    "-credits": ("-credits", "code"),
+    "instructor": ("instructor", "code"),
+}
+
+
+class CourseFilterForm(forms.Form):
+    """The catalog's search box and filters; every value is validated, never passed raw."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
+    term = forms.ModelChoiceField(
+        label=_("Term"), queryset=Term.objects.all(), to_field_name="slug", required=False, empty_label=_("All terms")
+    )
+    credits = forms.TypedChoiceField(
+        label=_("Credits"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any"))] + [(n, n) for n in range(MIN_CREDITS, MAX_CREDITS + 1)],
+    )
+    open_seats = forms.BooleanField(label=_("Only courses with open seats"), required=False)
+    order = forms.ChoiceField(
+        label=_("Order by"),
+        required=False,
+        choices=[
+            ("code", _("Code")),
+            ("title", _("Title")),
+            ("credits", _("Credits, fewest first")),
+            ("-credits", _("Credits, most first")),
+            ("instructor", _("Instructor")),
+        ],
+    )
+
+    def filter(self, courses):
+        data = self.cleaned_data
+        courses = courses.search(data.get("q") or "")
+        if data.get("term"):
+            courses = courses.filter(term=data["term"])
+        if data.get("credits"):
+            courses = courses.filter(credits=data["credits"])
+        if data.get("open_seats"):
+            courses = courses.with_open_seats()
+        return courses.order_by(*ORDERINGS[data.get("order") or "code"])

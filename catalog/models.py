@@ -1,0 +1,160 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import CourseQuerySet, TermQuerySet
+
+MIN_CREDITS = 1
+MAX_CREDITS = 10
+WEEKDAYS = "MTWRFSU"
+WEEKDAY_NAMES = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
+
+course_code_validator = RegexValidator(
+    r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?$",
+    _("Use letters then digits, e.g. CS101 or MATH2010."),
+)
+
+
+class Term(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    enrollment_opens_at = models.DateTimeField(_("enrollment opens at"))
+    enrollment_closes_at = models.DateTimeField(_("enrollment closes at"))
+    drop_deadline = models.DateTimeField(_("drop deadline"))
+
+    objects = TermQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["-starts_on"]
+        indexes = [models.Index(fields=["starts_on"], name="term_starts_on")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"{reverse('catalog:course_list')}?term={self.slug}"
+
+    def clean(self):
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            errors["ends_on"] = _("A term must end after it starts.")
+        opens, closes = self.enrollment_opens_at, self.enrollment_closes_at
+        if opens and closes and closes <= opens:
+            errors["enrollment_closes_at"] = _("Enrollment must close after it opens.")
+        if opens and self.drop_deadline and self.drop_deadline < opens:
+            errors["drop_deadline"] = _("The drop deadline cannot come before enrollment opens.")
+        if errors:
+            raise ValidationError(errors)
+
+    def is_enrollment_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.enrollment_opens_at <= now < self.enrollment_closes_at
+
+    def is_drop_open(self, now=None) -> bool:
+        return (now or timezone.now()) < self.drop_deadline
+
+
+class Course(models.Model):
+    code = models.CharField(
+        _("code"), max_length=12, unique=True, validators=[course_code_validator],
+        help_text=_("Unique, used in addresses, e.g. CS101."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    instructor = models.CharField(_("instructor"), max_length=100, blank=True)
+    credits = models.PositiveSmallIntegerField(
+        _("credits"), validators=[MinValueValidator(MIN_CREDITS), MaxValueValidator(MAX_CREDITS)]
+    )
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="courses", verbose_name=_("term"))
+    capacity = models.PositiveIntegerField(_("capacity"), help_text=_("Seats; 0 means waitlist only."))
+    meeting_days = models.CharField(
+        _("meeting days"), max_length=7, blank=True,
+        help_text=_("Letters from MTWRFSU (R is Thursday, U is Sunday), e.g. MWF."),
+    )
+    starts_at = models.TimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.TimeField(_("ends at"), null=True, blank=True)
+    prerequisites = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="required_for", verbose_name=_("prerequisites")
+    )
+    # Seat counters, changed only by enrollment.services with atomic $inc
+    # updates: the database, not Python, decides who gets the last seat.
+    enrolled_count = models.PositiveIntegerField(_("enrolled"), default=0, editable=False)
+    waitlist_count = models.PositiveIntegerField(_("waitlisted"), default=0, editable=False)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["term", "code"], name="course_term_code"),
+            models.Index(fields=["credits", "code"], name="course_credits_code"),
+            models.Index(fields=["instructor"], name="course_instructor"),
+            models.Index(fields=["title"], name="course_title"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("catalog:course_detail", args=[self.code])
+
+    @property
+    def department(self) -> str:
+        return re.match(r"[A-Z]*", self.code).group()
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.enrolled_count, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.enrolled_count >= self.capacity
+
+    @property
+    def has_schedule(self) -> bool:
+        return bool(self.meeting_days and self.starts_at and self.ends_at)
+
+    @property
+    def schedule_display(self) -> str:
+        if not self.has_schedule:
+            return ""
+        days = "/".join(WEEKDAY_NAMES[day] for day in self.meeting_days)
+        return f"{days} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        super().clean()
+        if self.code:
+            self.code = self.code.replace(" ", "").upper()
+        errors = {}
+        days = (self.meeting_days or "").upper()
+        if any(day not in WEEKDAYS for day in days) or len(set(days)) != len(days):
+            errors["meeting_days"] = _("Use each of the letters MTWRFSU at most once.")
+        else:
+            self.meeting_days = "".join(day for day in WEEKDAYS if day in days)
+        if (self.starts_at is None) != (self.ends_at is None):
+            errors["ends_at"] = _("Give both a start and an end time, or neither.")
+        elif self.starts_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("A class must end after it starts.")
+        if self.starts_at and not days:
+            errors["meeting_days"] = _("Say on which days the class meets.")
+        if errors:
+            raise ValidationError(errors)
+
+    def clashes_with(self, other: "Course") -> bool:
+        """Whether both meet on a common day at overlapping times in one term."""
+        if self.term_id != other.term_id or not (self.has_schedule and other.has_schedule):
+            return False
+        if not set(self.meeting_days) & set(other.meeting_days):
+            return False
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at

@@ -1,0 +1,106 @@
+"""Why a student may not enroll in a course: every reason, not only the first."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from .grades import PASSING_GRADES
+from .models import Enrollment, Status
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    # A reason that does not block still deserves to be said (e.g. "full:
+    # you would join the waitlist").
+    blocking: bool = True
+
+
+@dataclass
+class Eligibility:
+    course: object
+    reasons: list[Reason] = field(default_factory=list)
+    enrollment: Enrollment | None = None
+
+    @property
+    def blocking_reasons(self) -> list[Reason]:
+        return [reason for reason in self.reasons if reason.blocking]
+
+    @property
+    def can_enroll(self) -> bool:
+        return not self.blocking_reasons
+
+    @property
+    def will_waitlist(self) -> bool:
+        return any(reason.code == "course_full" for reason in self.reasons)
+
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=None, now=None) -> Eligibility:
+    """Every reason that stands between student and a seat in course.
+
+    ``enrollments`` (the student's enrollments with their courses) and
+    ``prerequisites`` (the course's) may be passed by a caller that already
+    has them, so a page asks the database for each only once.
+    """
+    now = now or timezone.now()
+    if enrollments is None:
+        enrollments = list(Enrollment.objects.filter(student=student).with_course())
+    if prerequisites is None:
+        prerequisites = list(course.prerequisites.all())
+    mine = next((e for e in enrollments if e.course_id == course.pk), None)
+    result = Eligibility(course=course, enrollment=mine)
+    add = result.reasons.append
+    term = course.term
+
+    if mine is not None and mine.status == Status.ENROLLED:
+        add(Reason("already_enrolled", f"You are already enrolled in {course.code}."))
+    elif mine is not None and mine.status == Status.WAITLISTED:
+        add(Reason("already_waitlisted", f"You are already on the waitlist for {course.code}."))
+    elif mine is not None and mine.grade in PASSING_GRADES:
+        add(Reason("already_completed", f"You have already completed {course.code}."))
+
+    if now < term.enrollment_opens_at:
+        opens = date_format(timezone.localtime(term.enrollment_opens_at), "DATETIME_FORMAT")
+        add(Reason("enrollment_not_open", f"Enrollment for {term} opens on {opens}."))
+    elif now >= term.enrollment_closes_at:
+        add(Reason("enrollment_closed", f"Enrollment for {term} is closed."))
+
+    passed = {e.course_id for e in enrollments if e.grade in PASSING_GRADES}
+    for prerequisite in prerequisites:
+        if prerequisite.pk not in passed:
+            add(Reason(
+                "prerequisite_missing",
+                f"{course.code} requires {prerequisite.code} ({prerequisite.title}) with a passing grade.",
+            ))
+
+    others = [e for e in enrollments if e.is_active and e.course_id != course.pk and e.course.term_id == term.pk]
+    for other in others:
+        if course.clashes_with(other.course):
+            add(Reason(
+                "schedule_conflict",
+                f"{course.code} clashes with {other.course.code} {other.course.title} "
+                f"({other.course.schedule_display}).",
+            ))
+
+    limit = settings.REGISTRAR_CREDIT_LIMIT
+    credits = sum(e.course.credits for e in others) + course.credits
+    if credits > limit:
+        add(Reason(
+            "credit_limit",
+            f"Enrolling would bring your {term} credits to {credits}, above the limit of {limit}.",
+        ))
+
+    if (mine is None or not mine.is_active) and (course.is_full or course.waitlist_count):
+        add(Reason(
+            "course_full",
+            f"{course.code} is full: you would join the waitlist behind {course.waitlist_count} "
+            f"student{'s' if course.waitlist_count != 1 else ''}.",
+            blocking=False,
+        ))
+    return result

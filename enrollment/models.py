@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Course
+
+from .grades import Grade
+from .querysets import EnrollmentQuerySet
+
+
+class Status(models.TextChoices):
+    ENROLLED = "enrolled", _("Enrolled")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    DROPPED = "dropped", _("Dropped")
+
+
+ACTIVE_STATUSES = (Status.ENROLLED, Status.WAITLISTED)
+
+
+class Via(models.TextChoices):
+    PAGE = "page", _("Student pages")
+    ADMIN = "admin", _("Admin")
+    API = "api", _("API")
+    COMMAND = "command", _("Command")
+
+
+class Enrollment(models.Model):
+    """A student's place in a course: one document per (student, course).
+
+    Dropping keeps the document (status "dropped") and enrolling again
+    reuses it, so a plain unique index on (student, course) is what forbids
+    two active enrollments, even under concurrent requests.
+    """
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("student")
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("course"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices, blank=True)
+    # When the student last joined the waitlist: its order is arrival order.
+    waitlisted_at = models.DateTimeField(_("waitlisted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "course"], name="one_enrollment_per_student_course"),
+        ]
+        indexes = [
+            models.Index(fields=["course", "status", "waitlisted_at"], name="enrollment_course_waitlist"),
+            models.Index(fields=["student", "status"], name="enrollment_student_status"),
+            models.Index(fields=["status", "grade"], name="enrollment_status_grade"),
+            models.Index(fields=["-created_at"], name="enrollment_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.student} – {self.course.code} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("catalog:course_detail", args=[self.course.code])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class EnrollmentEvent(models.Model):
+    """One change of an enrollment's state: who, when, from what, to what, how."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("by"),
+    )
+    from_status = models.CharField(_("from"), max_length=10, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, choices=Status.choices)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrollment event")
+        verbose_name_plural = _("enrollment events")
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["enrollment", "created_at"], name="event_enrollment_created")]
+
+    def __str__(self):
+        return f"{self.from_status or '—'} → {self.to_status} via {self.via}"

@@ -1,0 +1,100 @@
+"""Reads that pages, the API and commands share; each is a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from catalog.models import Term
+
+from .grades import grade_point_average
+from .models import Enrollment, Status
+
+
+def student_enrollments(*, student) -> list[Enrollment]:
+    """All of a student's enrollments with course and term: one query."""
+    return list(Enrollment.objects.filter(student=student).with_course())
+
+
+def waitlist_positions(enrollments: list[Enrollment]) -> dict:
+    """{enrollment id: 1-based place in its course's waitlist}: one query at most."""
+    waiting = [e for e in enrollments if e.status == Status.WAITLISTED]
+    if not waiting:
+        return {}
+    queue = defaultdict(list)
+    rows = (
+        Enrollment.objects.filter(course_id__in=[e.course_id for e in waiting])
+        .in_waitlist_order()
+        .values_list("course_id", "id")
+    )
+    for course_id, enrollment_id in rows:
+        queue[course_id].append(enrollment_id)
+    return {e.pk: queue[e.course_id].index(e.pk) + 1 for e in waiting if e.pk in queue[e.course_id]}
+
+
+@dataclass
+class TermGroup:
+    term: Term
+    enrollments: list[Enrollment] = field(default_factory=list)
+
+    @property
+    def enrolled_credits(self) -> int:
+        return sum(e.course.credits for e in self.enrollments if e.status == Status.ENROLLED)
+
+    @property
+    def gpa(self) -> Decimal | None:
+        return grade_point_average([(e.grade, e.course.credits) for e in self.enrollments if e.grade])
+
+
+@dataclass
+class Transcript:
+    terms: list[TermGroup]
+
+    @property
+    def gpa(self) -> Decimal | None:
+        graded = [(e.grade, e.course.credits) for group in self.terms for e in group.enrollments if e.grade]
+        return grade_point_average(graded)
+
+    @property
+    def total_credits(self) -> int:
+        return sum(group.enrolled_credits for group in self.terms)
+
+
+def student_transcript(*, student, include_dropped: bool = True) -> Transcript:
+    """A student's enrollments grouped by term, newest term first: two queries at most."""
+    enrollments = student_enrollments(student=student)
+    positions = waitlist_positions(enrollments)
+    groups: dict = {}
+    for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
+        if enrollment.status == Status.DROPPED and not include_dropped:
+            continue
+        enrollment.waitlist_position = positions.get(enrollment.pk)
+        term = enrollment.course.term
+        groups.setdefault(term.pk, TermGroup(term=term)).enrollments.append(enrollment)
+    ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)
+    return Transcript(terms=ordered)
+
+
+@dataclass
+class TermSummary:
+    term: Term
+    enrolled: list[Enrollment]
+    waitlisted: list[Enrollment]
+
+    @property
+    def credits(self) -> int:
+        return sum(e.course.credits for e in self.enrolled)
+
+
+def student_term_summary(*, student) -> TermSummary | None:
+    """The student's current (or next) term at a glance, for the home page."""
+    term = Term.objects.current_or_next().first()
+    if term is None:
+        return None
+    enrollments = list(
+        Enrollment.objects.filter(student=student, course__term=term).active().select_related("course")
+    )
+    return TermSummary(
+        term=term,
+        enrolled=[e for e in enrollments if e.status == Status.ENROLLED],
+        waitlisted=[e for e in enrollments if e.status == Status.WAITLISTED],
+    )

@@ -1,0 +1,252 @@
+"""Every change to an enrollment goes through here: pages, admin, API and commands.
+
+MongoDB on a standalone server has no transactions, so each rule that must
+hold under concurrency is one atomic single-document update:
+
+* a seat is taken by a conditional ``$inc`` on the course
+  (``enrolled_count < capacity``), so the database decides who gets the
+  last seat and a course is never overbooked;
+* a state change is a conditional update on the enrollment
+  (``status = <what we saw>``), so two concurrent drops or promotions of
+  the same enrollment cannot both succeed;
+* the unique index on (student, course) refuses a second enrollment.
+
+Where a step fails after an earlier one succeeded, the earlier one is undone
+(a seat given back), never left half-done.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import Course
+
+from .eligibility import Reason, enrollment_eligibility
+from .grades import Grade
+from .models import Enrollment, EnrollmentEvent, Status, Via
+
+logger = logging.getLogger(__name__)
+
+
+class EnrollmentError(Exception):
+    """A rule refused the change; nothing was written."""
+
+    code = "enrollment_refused"
+
+    def __init__(self, message: str, *, reasons: list[Reason] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.reasons = reasons or []
+        if code:
+            self.code = code
+
+
+class NotEligible(EnrollmentError):
+    code = "not_eligible"
+
+
+class AlreadyEnrolled(EnrollmentError):
+    code = "already_enrolled"
+
+
+class NotEnrolled(EnrollmentError):
+    code = "not_enrolled"
+
+
+class DropDeadlinePassed(EnrollmentError):
+    code = "drop_deadline_passed"
+
+
+def enrollment_create(
+    *, student, course: Course, actor=None, via: str = Via.PAGE, override_capacity: bool = False, now=None
+) -> Enrollment:
+    """Enroll student in course, or put them on its waitlist when it is full.
+
+    ``override_capacity`` lets staff give a seat beyond capacity; it is
+    recorded in the enrollment's history.
+    """
+    now = now or timezone.now()
+    actor = actor or student
+    eligibility = enrollment_eligibility(student=student, course=course, now=now)
+    if not eligibility.can_enroll:
+        blocking = eligibility.blocking_reasons
+        error_class = AlreadyEnrolled if blocking[0].code.startswith("already_") else NotEligible
+        raise error_class(" ".join(reason.message for reason in blocking), reasons=blocking)
+
+    took_seat = _take_seat(course, respect_waitlist=True, override_capacity=override_capacity)
+    status = Status.ENROLLED if took_seat else Status.WAITLISTED
+    if not took_seat:
+        Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") + 1)
+    previous = eligibility.enrollment
+    try:
+        enrollment = _write_enrollment(student, course, status, previous, now)
+    except AlreadyEnrolled:
+        _release(course, status)
+        raise
+    note = "capacity override" if override_capacity and took_seat else ""
+    _record(enrollment, actor, previous.status if previous else "", status, via, note)
+    course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
+    return enrollment
+
+
+def enrollment_drop(
+    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None
+) -> Enrollment:
+    """Drop an enrollment or leave a waitlist; a freed seat goes to the waitlist."""
+    now = now or timezone.now()
+    if actor.pk != enrollment.student_id and not actor.is_staff:
+        raise PermissionDenied("You can only drop your own enrollments.")
+    course = enrollment.course
+    old_status = enrollment.status
+    if old_status not in (Status.ENROLLED, Status.WAITLISTED):
+        raise NotEnrolled(f"You are not enrolled in {course.code}.")
+    if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
+        raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")
+    changed = Enrollment.objects.filter(pk=enrollment.pk, status=old_status).update(
+        status=Status.DROPPED, waitlisted_at=None, updated_at=now
+    )
+    if not changed:
+        raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
+    enrollment.status, enrollment.waitlisted_at = Status.DROPPED, None
+    note = "after the drop deadline" if old_status == Status.ENROLLED and not course.term.is_drop_open(now) else ""
+    _record(enrollment, actor, old_status, Status.DROPPED, via, note)
+    if old_status == Status.WAITLISTED:
+        Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    elif _promote_next(course, actor=actor, via=via, now=now) is None:
+        # Nobody waiting: the seat goes back to the pool.
+        Course.objects.filter(pk=course.pk).update(enrolled_count=F("enrolled_count") - 1)
+    course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
+    return enrollment
+
+
+def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, override_capacity: bool = False,
+                       now=None) -> Enrollment:
+    """Move one waitlisted student into a free seat (or beyond capacity, if staff say so)."""
+    now = now or timezone.now()
+    if enrollment.status != Status.WAITLISTED:
+        raise NotEnrolled(f"{enrollment.student} is not on the waitlist for {enrollment.course.code}.")
+    course = enrollment.course
+    if not _take_seat(course, respect_waitlist=False, override_capacity=override_capacity):
+        raise EnrollmentError(f"{course.code} has no free seat.", code="course_full")
+    if not _move_to_enrolled(enrollment, now):
+        _release(course, Status.ENROLLED)
+        raise NotEnrolled(f"{enrollment.student} left the waitlist for {course.code} meanwhile.")
+    _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "")
+    return enrollment
+
+
+def course_fill_from_waitlist(*, course: Course, actor=None, via: str = Via.COMMAND, now=None) -> list[Enrollment]:
+    """Give every free seat of course to its waitlist, in arrival order."""
+    promoted = []
+    while _take_seat(course, respect_waitlist=False):
+        enrollment = _promote_next(course, actor=actor, via=via, now=now)
+        if enrollment is None:
+            _release(course, Status.ENROLLED)
+            break
+        promoted.append(enrollment)
+    course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
+    return promoted
+
+
+def enrollment_set_grade(*, enrollment: Enrollment, grade: str, actor, via: str = Via.ADMIN) -> Enrollment:
+    if grade not in Grade.values and grade != "":
+        raise EnrollmentError(f"“{grade}” is not a grade.", code="invalid_grade")
+    if enrollment.status != Status.ENROLLED and grade:
+        raise NotEnrolled(f"Only an enrolled student can be graded; {enrollment.student} is {enrollment.status}.")
+    Enrollment.objects.filter(pk=enrollment.pk).update(grade=grade, updated_at=timezone.now())
+    enrollment.grade = grade
+    _record(enrollment, actor, enrollment.status, enrollment.status, via, f"grade set to {grade or 'none'}")
+    return enrollment
+
+
+# --- the atomic steps ------------------------------------------------------------
+
+
+def _take_seat(course: Course, *, respect_waitlist: bool, override_capacity: bool = False) -> bool:
+    seats = Course.objects.filter(pk=course.pk)
+    if not override_capacity:
+        seats = seats.filter(enrolled_count__lt=F("capacity"))
+        if respect_waitlist:
+            # A newcomer does not jump a queue that is waiting for a seat.
+            seats = seats.filter(waitlist_count=0)
+    return seats.update(enrolled_count=F("enrolled_count") + 1) == 1
+
+
+def _release(course: Course, status: str) -> None:
+    counter = "enrolled_count" if status == Status.ENROLLED else "waitlist_count"
+    Course.objects.filter(pk=course.pk).update(**{counter: F(counter) - 1})
+
+
+def _write_enrollment(student, course, status, previous: Enrollment | None, now) -> Enrollment:
+    waitlisted_at = now if status == Status.WAITLISTED else None
+    if previous is not None:
+        reused = Enrollment.objects.filter(pk=previous.pk, status=Status.DROPPED).update(
+            status=status, grade="", waitlisted_at=waitlisted_at, updated_at=now
+        )
+        if not reused:
+            raise AlreadyEnrolled(f"You are already enrolled in {course.code}.")
+        previous.status, previous.grade, previous.waitlisted_at = status, "", waitlisted_at
+        return previous
+    try:
+        return Enrollment.objects.create(student=student, course=course, status=status, waitlisted_at=waitlisted_at)
+    except IntegrityError:
+        raise AlreadyEnrolled(f"You are already enrolled in {course.code}.") from None
+
+
+def _move_to_enrolled(enrollment: Enrollment, now) -> bool:
+    moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED).update(
+        status=Status.ENROLLED, waitlisted_at=None, updated_at=now or timezone.now()
+    )
+    if moved:
+        enrollment.status, enrollment.waitlisted_at = Status.ENROLLED, None
+    return bool(moved)
+
+
+def _promote_next(course: Course, *, actor, via: str, now) -> Enrollment | None:
+    """Hand a seat already counted as taken to the first student waiting for it."""
+    while True:
+        waiting = list(Enrollment.objects.filter(course=course).in_waitlist_order().select_related("student")[:5])
+        if not waiting:
+            return None
+        for enrollment in waiting:
+            if _move_to_enrolled(enrollment, now):
+                enrollment.course = course
+                _after_promotion(enrollment, actor, via, "promoted from the waitlist")
+                return enrollment
+
+
+def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None:
+    course = enrollment.course
+    Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    _record(enrollment, actor, Status.WAITLISTED, Status.ENROLLED, via, note)
+    student = enrollment.student
+    send_mail(
+        subject=f"You are enrolled in {course.code}",
+        message=(
+            f"Hello {student.get_short_name()},\n\n"
+            f"A seat opened in {course.code} {course.title} ({course.term}) and you were next on the "
+            f"waitlist: you are now enrolled.\n\nIf you no longer want the seat, drop the course "
+            f"before {timezone.localtime(course.term.drop_deadline):%Y-%m-%d %H:%M}.\n"
+        ),
+        from_email=None,
+        recipient_list=[student.email],
+        fail_silently=True,
+    )
+
+
+def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via: str, note: str = "") -> None:
+    EnrollmentEvent.objects.create(
+        enrollment=enrollment,
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=from_status,
+        to_status=to_status,
+        via=via,
+        note=note,
+    )
+    logger.info(
+        "enrollment %s %s: %s -> %s via %s %s", enrollment.pk, enrollment.course_id, from_status, to_status, via, note
+    )

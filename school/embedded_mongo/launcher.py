@@ -1,0 +1,146 @@
+"""Find the embedded server for a data file, or start one.
+
+Any process in the checkout (``runserver``, gunicorn, ``manage.py shell``,
+``createsuperuser``...) calls :func:`ensure_server` and gets the URI of the
+one server that owns the data file, starting it if none runs.
+"""
+
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .server import ALREADY_RUNNING_EXIT_CODE, state_path
+
+START_TIMEOUT_SECONDS = 30.0
+
+
+class EmbeddedServerError(RuntimeError):
+    pass
+
+
+def uri_for(host: str, port: int) -> str:
+    return f"mongodb://{host}:{port}/?directConnection=true"
+
+
+def running_server(data_path: Path) -> dict | None:
+    """The state of the live server for data_path, or None."""
+    try:
+        state = json.loads(state_path(data_path).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if not _pid_alive(state["pid"]) or not _accepts_connections(state["host"], state["port"]):
+        return None
+    return state
+
+
+def ensure_server(data_path: Path, *, idle_timeout: float | None = 60.0) -> str:
+    """Return the URI of the server for data_path, starting one if needed.
+
+    A server started here outlives this process (so a later command reuses
+    it) and exits by itself after ``idle_timeout`` seconds without clients.
+    """
+    data_path = Path(data_path).resolve()
+    data_path.parent.mkdir(parents=True, exist_ok=True)
+    if state := running_server(data_path):
+        return uri_for(state["host"], state["port"])
+    # Serialise starters so that two commands launched together start one server.
+    with open(data_path.with_name(data_path.name + ".start"), "a+") as starter_lock:
+        fcntl.flock(starter_lock, fcntl.LOCK_EX)
+        if state := running_server(data_path):
+            return uri_for(state["host"], state["port"])
+        process = start_server(data_path, idle_timeout=idle_timeout)
+        state = wait_for_server(data_path, process)
+    return uri_for(state["host"], state["port"])
+
+
+def start_server(
+    data_path: Path, *, port: int = 0, idle_timeout: float | None = None
+) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "school.embedded_mongo", "serve",
+        "--path", str(data_path), "--port", str(port),
+    ]
+    if idle_timeout is not None:
+        command += ["--idle-timeout", str(idle_timeout)]
+    log = open(log_path(data_path), "ab")
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=Path(__file__).resolve().parents[2],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C in the terminal of the command that
+            # started it must not kill a server other processes still use.
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+
+
+def wait_for_server(data_path: Path, process: subprocess.Popen | None = None) -> dict:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if state := running_server(data_path):
+            return state
+        if process is not None and process.poll() is not None:
+            break
+        time.sleep(0.05)
+    code = process.poll() if process is not None else None
+    if code == ALREADY_RUNNING_EXIT_CODE:
+        raise EmbeddedServerError(f"another embedded MongoDB server already serves {data_path}")
+    raise EmbeddedServerError(
+        f"the embedded MongoDB server for {data_path} did not start; see {log_path(data_path)}:\n"
+        + _tail(log_path(data_path))
+    )
+
+
+def stop_server(data_path: Path, timeout: float = 10.0) -> bool:
+    """Stop the server for data_path; return whether one was running."""
+    state = running_server(Path(data_path).resolve())
+    if state is None:
+        return False
+    os.kill(state["pid"], 15)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(state["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True
+
+
+def log_path(data_path: Path) -> Path:
+    return data_path.with_name(data_path.name + ".log")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed but not yet reaped by its parent) is not a server.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _accepts_connections(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False

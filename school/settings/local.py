@@ -1,0 +1,25 @@
+"""Development: the embedded database unless MONGODB_URI is set, email to the console."""
+
+import secrets
+
+from school.embedded_mongo.launcher import ensure_server
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mongodb_database
+
+
+def _development_secret_key() -> str:
+    """A random key made once per checkout, so sessions survive restarts."""
+    path = BASE_DIR / "var" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _development_secret_key()
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+
+DATABASES = {"default": mongodb_database(MONGODB_URI or ensure_server(EMBEDDED_MONGODB_PATH), MONGODB_NAME)}

@@ -1,0 +1,19 @@
+"""Tests: a throw-away embedded server per test process, or MONGODB_URI's real MongoDB.
+
+Against a real MongoDB, Django's test runner creates and drops its own
+``test_<MONGODB_NAME>`` database, so the suite never touches real data.
+"""
+
+from school.embedded_mongo.testing import throwaway_server_uri
+
+from .base import *  # noqa: F403
+from .base import MONGODB_NAME, MONGODB_URI, mongodb_database
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"
+# Argon2 is deliberately slow; tests that check hashing ask for it by name.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+
+DATABASES = {"default": mongodb_database(MONGODB_URI or throwaway_server_uri(), MONGODB_NAME)}

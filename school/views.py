@@ -1,0 +1,73 @@
+import logging
+import sys
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from enrollment.selectors import student_term_summary
+
+from .database import UNREACHABLE_ERRORS, unreachable_message
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def home(request):
+    summary = student_term_summary(student=request.user) if request.user.is_authenticated else None
+    return render(request, "home.html", {"summary": summary})
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    try:
+        info = connection.connection.admin.command("ping")
+    except UNREACHABLE_ERRORS as error:
+        return JsonResponse({"status": "unavailable", "database": unreachable_message(error)}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok" if info.get("ok") else "error"})
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def database_unavailable(request, error):
+    message = unreachable_message(error)
+    logger.error("database unavailable: %s", message)
+    if wants_json(request):
+        response = JsonResponse(
+            {"error": {"code": "database_unavailable", "message": message}}, status=503
+        )
+    else:
+        response = render(request, "errors/503.html", {"message": message}, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def permission_denied(request, exception=None):
+    return _error_page(request, 403, "You do not have permission to do that.")
+
+
+def page_not_found(request, exception=None):
+    return _error_page(request, 404, "We could not find that page.")
+
+
+def server_error(request):
+    error = sys.exc_info()[1]
+    if isinstance(error, UNREACHABLE_ERRORS):
+        return database_unavailable(request, error)
+    return _error_page(request, 500, "Something went wrong on our side. It has been logged.")
+
+
+def _error_page(request, status: int, message: str):
+    if wants_json(request):
+        codes = {403: "permission_denied", 404: "not_found", 500: "server_error"}
+        return JsonResponse({"error": {"code": codes[status], "message": message}}, status=status)
+    # Rendered without the request's context processors, which may need the
+    # database that has just failed.
+    template = loader.get_template(f"errors/{status}.html")
+    return HttpResponse(template.render({"message": message, "status": status}), status=status)
