@@ -224,18 +224,21 @@ def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None
     Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
     _record(enrollment, actor, Status.WAITLISTED, Status.ENROLLED, via, note)
     student = enrollment.student
-    send_mail(
-        subject=f"You are enrolled in {course.code}",
-        message=(
-            f"Hello {student.get_short_name()},\n\n"
-            f"A seat opened in {course.code} {course.title} ({course.term}) and you were next on the "
-            f"waitlist: you are now enrolled.\n\nIf you no longer want the seat, drop the course "
-            f"before {timezone.localtime(course.term.drop_deadline):%Y-%m-%d %H:%M}.\n"
-        ),
-        from_email=None,
-        recipient_list=[student.email],
-        fail_silently=True,
-    )
+    try:
+        send_mail(
+            subject=f"You are enrolled in {course.code}",
+            message=(
+                f"Hello {student.get_short_name()},\n\n"
+                f"A seat opened in {course.code} {course.title} ({course.term}) and you were next on the "
+                f"waitlist: you are now enrolled.\n\nIf you no longer want the seat, drop the course "
+                f"before {timezone.localtime(course.term.drop_deadline):%Y-%m-%d %H:%M}.\n"
+            ),
+            from_email=None,
+            recipient_list=[student.email],
+        )
+    except Exception:
+        # The promotion stands whether or not the mail server answers.
+        logger.exception("could not email %s about their promotion in %s", student.email, course.code)
 
 
 def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via: str, note: str = "") -> None:

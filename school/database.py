@@ -4,6 +4,7 @@ import contextlib
 import sys
 
 from django.conf import settings
+from django.db import connection
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from pymongo.uri_parser import parse_uri
 
@@ -12,8 +13,23 @@ from school.embedded_mongo.launcher import EmbeddedServerError
 UNREACHABLE_ERRORS = (ConnectionFailure, EmbeddedServerError)
 
 
+def unreachable_cause(error: BaseException | None) -> BaseException | None:
+    """The connection failure behind error, if any.
+
+    django-mongodb-backend re-raises pymongo's errors as Django's
+    DatabaseError, keeping the original as ``__cause__``.
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, UNREACHABLE_ERRORS):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def database_hosts() -> str:
-    uri = settings.DATABASES["default"]["HOST"]
+    uri = connection.settings_dict["HOST"]
     try:
         nodes = parse_uri(uri)["nodelist"]
     except Exception:
@@ -36,6 +52,9 @@ def unreachable_message(error: BaseException) -> str:
 def exit_if_unreachable():
     try:
         yield
-    except UNREACHABLE_ERRORS as error:
-        print(f"Error: {unreachable_message(error)}", file=sys.stderr)
+    except Exception as error:
+        cause = unreachable_cause(error)
+        if cause is None:
+            raise
+        print(f"Error: {unreachable_message(cause)}", file=sys.stderr)
         sys.exit(1)

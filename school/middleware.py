@@ -1,4 +1,4 @@
-from .database import UNREACHABLE_ERRORS
+from .database import unreachable_cause
 from .views import database_unavailable
 
 
@@ -17,6 +17,6 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, UNREACHABLE_ERRORS):
-            return database_unavailable(request, exception)
+        if cause := unreachable_cause(exception):
+            return database_unavailable(request, cause)
         return None

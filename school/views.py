@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from enrollment.selectors import student_term_summary
 
-from .database import UNREACHABLE_ERRORS, unreachable_message
+from .database import unreachable_cause, unreachable_message
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,13 @@ def home(request):
 @require_safe
 def healthz(request):
     try:
+        connection.ensure_connection()
         info = connection.connection.admin.command("ping")
-    except UNREACHABLE_ERRORS as error:
-        return JsonResponse({"status": "unavailable", "database": unreachable_message(error)}, status=503)
+    except Exception as error:
+        cause = unreachable_cause(error)
+        if cause is None:
+            raise
+        return JsonResponse({"status": "unavailable", "database": unreachable_message(cause)}, status=503)
     return JsonResponse({"status": "ok", "database": "ok" if info.get("ok") else "error"})
 
 
@@ -57,9 +61,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    error = sys.exc_info()[1]
-    if isinstance(error, UNREACHABLE_ERRORS):
-        return database_unavailable(request, error)
+    if cause := unreachable_cause(sys.exc_info()[1]):
+        return database_unavailable(request, cause)
     return _error_page(request, 500, "Something went wrong on our side. It has been logged.")
 
 

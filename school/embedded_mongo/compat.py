@@ -7,11 +7,18 @@ and has a test that fails without it. They are applied once, when this
 module is imported (by the server process only).
 """
 
-import dataclasses
+import datetime
+import decimal
 import random
 
+import bson
 import mongoeco
+from mongoeco.api._async.database_admin import AsyncDatabaseAdminService
 from mongoeco.core.aggregation import preparation, register_aggregation_expression_operator
+from mongoeco.core.aggregation.date_expressions import _resolve_timezone, evaluate_date_expression
+from mongoeco.core.bson_scalars import BsonDecimal128, BsonDouble, BsonInt32, BsonInt64
+from mongoeco.core.codec import DocumentCodec
+from mongoeco.core.filtering import QueryEngine
 from mongoeco.engines import sqlite as sqlite_engine
 from mongoeco.engines import sqlite_query
 from mongoeco.engines.sqlite import SQLiteEngine
@@ -73,6 +80,66 @@ def _rand_expression(document, spec, variables, dialect, context):
     return random.random()
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _date_trunc_expression(document, spec, variables, dialect, context):
+    """Real MongoDB's ``$dateTrunc`` truncates in its ``timezone`` (Django's
+    Trunc*() and dates() send settings.TIME_ZONE) and takes ``startOfWeek``
+    as a full or three-letter day name (Django sends "mon"); mongoeco accepts
+    only UTC and full names. Truncate the local wall-clock time in UTC, then
+    read the result back as a time in that timezone.
+    """
+
+    def truncate(trunc_spec):
+        return evaluate_date_expression(
+            "$dateTrunc",
+            document,
+            trunc_spec,
+            variables,
+            dialect=dialect,
+            evaluate_expression=context.evaluate_expression,
+            evaluate_expression_with_missing=context.evaluate_expression_with_missing,
+            missing_sentinel=context.missing_sentinel,
+        )
+
+    if not isinstance(spec, dict):
+        return truncate(spec)
+    spec = dict(spec)
+    if "startOfWeek" in spec:
+        day = context.evaluate_expression(document, spec["startOfWeek"], variables)
+        if isinstance(day, str):
+            day = next((name for name in _WEEKDAYS if day.lower() in (name, name[:3])), day)
+        spec["startOfWeek"] = {"$literal": day}
+    zone = _resolve_timezone("$dateTrunc", context.evaluate_expression(document, spec.pop("timezone", None), variables))
+    value = context.evaluate_expression(document, spec.get("date"), variables)
+    if not isinstance(value, datetime.datetime):
+        return truncate(spec)
+    utc = value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
+    wall_clock = utc.astimezone(zone).replace(tzinfo=None)
+    truncated = truncate({**spec, "date": {"$literal": wall_clock}})
+    result = truncated.replace(tzinfo=zone).astimezone(datetime.UTC)
+    return result.replace(tzinfo=None) if value.tzinfo is None else result
+
+
+_original_encode = DocumentCodec.encode
+
+
+def _encode(data):
+    """Real MongoDB compares numbers by value whatever their BSON type:
+    ``{"n": 5}`` matches ``NumberLong(5)`` and ``5.0``. mongoeco stores int64
+    (every Django IntegerField) and computed int32/double values as tagged
+    objects, and its SQL only matches a tag against the same tag, so lookups
+    silently missed rows (e.g. after ``update(n=F("n") + 1)``). Store and query
+    them as plain JSON numbers; only the int/long distinction is not kept.
+    """
+    if isinstance(data, (BsonInt32, BsonInt64, BsonDouble)):
+        data = data.value
+    elif isinstance(data, bson.Int64):
+        data = int(data)
+    return _original_encode(data)
+
+
 _SUB_SPEC_STAGES = frozenset({"$project", "$addFields", "$set"})
 _original_prepare_builtin_stage = preparation._prepare_builtin_stage
 
@@ -104,42 +171,69 @@ def _is_sub_spec(value) -> bool:
     return isinstance(value, dict) and bool(value) and not str(next(iter(value))).startswith("$")
 
 
-_IN_CHUNK = 100
+_SQL_MEMBERSHIP_LIMIT = 100
 _original_translate_membership = sqlite_query._translate_membership
 _original_translate_in_with_multikey = SQLiteEngine._translate_in_with_multikey
+_original_in_lookup_key = QueryEngine._hashable_in_lookup_key
+_original_prepare_membership_values = QueryEngine._prepare_membership_values.__func__
+_prepared_memberships = {}
 
 
-def _balanced_membership_sql(translate, values, joiner):
+def _require_short_membership(values) -> None:
     """Real MongoDB accepts ``$in``/``$nin`` with thousands of values. mongoeco
-    translates them to one flat OR chain whose depth breaks SQLite's expression
-    limit ("Expression tree is too large") past ~500 values. Translate chunks
-    of values and join them as a balanced tree of parenthesised clauses.
+    translates each value to its own SQL clauses: past ~500 values SQLite
+    refuses the statement ("Expression tree is too large"), and long before
+    that it is slower than a scan. Leave long lists to mongoeco's Python
+    matcher (made to use a hash set below): the SQL translators ask for that
+    fallback by raising NotImplementedError.
     """
-    if len(values) <= _IN_CHUNK:
-        return translate(values)
-    half = len(values) // 2
-    left_sql, left_params = _balanced_membership_sql(translate, values[:half], joiner)
-    right_sql, right_params = _balanced_membership_sql(translate, values[half:], joiner)
-    return f"({left_sql}){joiner}({right_sql})", [*left_params, *right_params]
+    if len(values) > _SQL_MEMBERSHIP_LIMIT:
+        raise NotImplementedError("long $in/$nin lists are matched in Python")
 
 
-def _translate_membership(field, values, *, negated, **kwargs):
-    # Each negated chunk is "null-or-missing OR NOT (chunk matches)": AND them.
-    return _balanced_membership_sql(
-        lambda chunk: _original_translate_membership(field, chunk, negated=negated, **kwargs),
-        tuple(values),
-        " AND " if negated else " OR ",
-    )
+def _translate_membership(field, values, **kwargs):
+    _require_short_membership(values)
+    return _original_translate_membership(field, values, **kwargs)
 
 
 def _translate_in_with_multikey(self, collection_id, db_name, coll_name, plan, index):
-    return _balanced_membership_sql(
-        lambda chunk: _original_translate_in_with_multikey(
-            self, collection_id, db_name, coll_name, dataclasses.replace(plan, values=chunk), index
-        ),
-        tuple(plan.values),
-        " OR ",
-    )
+    _require_short_membership(plan.values)
+    return _original_translate_in_with_multikey(self, collection_id, db_name, coll_name, plan, index)
+
+
+def _in_lookup_key(value, *, collation=None):
+    """The Python matcher finds an ``$in`` value in a hash set only for a few
+    types and compares every other one in turn. Hash strings (when no
+    collation applies) and numbers too: Python's ``==`` and ``hash`` agree
+    across int, float and Decimal as MongoDB's numeric equality does.
+    """
+    key = _original_in_lookup_key(value, collation=collation)
+    if key is not None or collation is not None or isinstance(value, bool):
+        return key
+    if type(value) is str:
+        return ("string", value)
+    if isinstance(value, (BsonInt32, BsonInt64, BsonDouble, BsonDecimal128)):
+        value = value.value
+    elif isinstance(value, bson.Decimal128):
+        value = value.to_decimal()
+    if isinstance(value, (int, float, decimal.Decimal)) and value == value:  # not NaN
+        return ("number", value)
+    return None
+
+
+def _prepare_membership_values(cls, values, *, null_matches_undefined, collation=None):
+    """mongoeco rebuilds the hash set of an ``$in`` list for every document it
+    tests; build it once per list (the query plan's tuple) instead."""
+    key = (id(values), null_matches_undefined, id(collation))
+    cached = _prepared_memberships.get(key)
+    if cached is None or cached[0] is not values or cached[1] is not collation:
+        prepared = _original_prepare_membership_values(
+            cls, values, null_matches_undefined=null_matches_undefined, collation=collation
+        )
+        if len(_prepared_memberships) >= 32:
+            _prepared_memberships.clear()
+        cached = _prepared_memberships[key] = (values, collation, prepared)
+    return cached[2]
 
 
 _original_create_index = sqlite_engine._sqlite_create_index
@@ -179,11 +273,30 @@ def _create_index(conn, *, keys, name, collation, partial_filter_expression, loa
     )
 
 
+def _list_indexes_document(self, collection_name, document):
+    """Real MongoDB (4.4+) lists an index as ``{v: 2, key, name, ...options}``:
+    no ``ns``, and ``unique`` only when true and never on ``_id_``."""
+    listed = {"v": 2, "key": document["key"], "name": document["name"]}
+    listed.update(
+        (option, value)
+        for option, value in document.items()
+        if option not in {"key", "name", "unique", "ns", "fields"}
+    )
+    if document.get("unique") and document["name"] != "_id_":
+        listed["unique"] = True
+    return listed
+
+
+DocumentCodec.encode = staticmethod(_encode)
+AsyncDatabaseAdminService._normalize_list_indexes_document_for_collection = _list_indexes_document
 register_aggregation_expression_operator("$not", _not_expression)
 register_aggregation_expression_operator("$rand", _rand_expression)
+register_aggregation_expression_operator("$dateTrunc", _date_trunc_expression)
 preparation._prepare_builtin_stage = _prepare_builtin_stage
 sqlite_query._translate_membership = _translate_membership
 SQLiteEngine._translate_in_with_multikey = _translate_in_with_multikey
+QueryEngine._hashable_in_lookup_key = staticmethod(_in_lookup_key)
+QueryEngine._prepare_membership_values = classmethod(_prepare_membership_values)
 sqlite_engine._sqlite_create_index = _create_index
 
 

@@ -8,13 +8,14 @@ one server that owns the data file, starting it if none runs.
 import fcntl
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .server import ALREADY_RUNNING_EXIT_CODE, state_path
+from .files import ALREADY_RUNNING_EXIT_CODE, log_path, state_path
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -105,15 +106,17 @@ def stop_server(data_path: Path, timeout: float = 10.0) -> bool:
     state = running_server(Path(data_path).resolve())
     if state is None:
         return False
-    os.kill(state["pid"], 15)
-    deadline = time.monotonic() + timeout
-    while _pid_alive(state["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    os.kill(state["pid"], signal.SIGTERM)
+    wait_until_gone(state["pid"], timeout)
     return True
 
 
-def log_path(data_path: Path) -> Path:
-    return data_path.with_name(data_path.name + ".log")
+def wait_until_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid):
+        if time.monotonic() > deadline:
+            raise EmbeddedServerError(f"the embedded MongoDB server (pid {pid}) did not stop in {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -13,20 +13,10 @@ import fcntl
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 from . import compat
-
-ALREADY_RUNNING_EXIT_CODE = 3
-
-
-def lock_path(data_path: Path) -> Path:
-    return data_path.with_name(data_path.name + ".lock")
-
-
-def state_path(data_path: Path) -> Path:
-    return data_path.with_name(data_path.name + ".json")
+from .files import lock_path, state_path
 
 
 def acquire_lock(data_path: Path):
@@ -82,32 +72,3 @@ async def _wait_until_stopped(server, stop: asyncio.Event, idle_timeout: float |
         idle_for = idle_for + tick if compat.connection_count(server) == 0 else 0.0
         if idle_for >= idle_timeout:
             return
-
-
-def main(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m school.embedded_mongo")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("serve", help="serve one data file over the MongoDB wire protocol")
-    run.add_argument("--path", required=True, type=Path, help="SQLite data file")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", default=0, type=int, help="0 picks a free port")
-    run.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=None,
-        help="exit after this many seconds without a client (default: never)",
-    )
-    args = parser.parse_args(argv)
-    data_path = args.path.resolve()
-    data_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = acquire_lock(data_path)
-    if lock is None:
-        print(f"another embedded MongoDB server already serves {data_path}", file=sys.stderr)
-        return ALREADY_RUNNING_EXIT_CODE
-    try:
-        asyncio.run(serve(data_path, args.host, args.port, args.idle_timeout))
-    finally:
-        lock.close()
-    return 0

@@ -5,8 +5,10 @@ configuration table and in ``.env.example``.
 """
 
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -134,12 +136,35 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 
 # --- Email ------------------------------------------------------------------------
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# EMAIL_URL names the mailer: console://, locmem:// or
+# smtp://user:password@host:port (smtps:// or ?tls=true for encryption).
+MAILER_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def mailer_from_url(url: str) -> dict:
+    parts = urlsplit(url)
+    if parts.scheme not in MAILER_BACKENDS:
+        raise ImproperlyConfigured(f"EMAIL_URL must start with one of {', '.join(MAILER_BACKENDS)}: got {url!r}")
+    mailer = {"BACKEND": MAILER_BACKENDS[parts.scheme]}
+    if parts.scheme.startswith("smtp"):
+        query = parse_qs(parts.query)
+        mailer["OPTIONS"] = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_ssl": parts.scheme == "smtps",
+            "use_tls": query.get("tls", ["false"])[0].lower() in ("1", "true", "yes"),
+        }
+    return mailer
+
+
+MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="smtp://localhost:25"))}
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Registrar <registrar@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -5,7 +5,7 @@ import secrets
 from school.embedded_mongo.launcher import ensure_server
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mongodb_database
+from .base import BASE_DIR, EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mailer_from_url, mongodb_database
 
 
 def _development_secret_key() -> str:
@@ -19,7 +19,11 @@ def _development_secret_key() -> str:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _development_secret_key()
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="console://"))}
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 
 DATABASES = {"default": mongodb_database(MONGODB_URI or ensure_server(EMBEDDED_MONGODB_PATH), MONGODB_NAME)}
+
+# Serve static files straight from the apps and static/, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

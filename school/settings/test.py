@@ -7,13 +7,17 @@ Against a real MongoDB, Django's test runner creates and drops its own
 from school.embedded_mongo.testing import throwaway_server_uri
 
 from .base import *  # noqa: F403
-from .base import MONGODB_NAME, MONGODB_URI, mongodb_database
+from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"
 # Argon2 is deliberately slow; tests that check hashing ask for it by name.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": mailer_from_url("locmem://")}
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 
 DATABASES = {"default": mongodb_database(MONGODB_URI or throwaway_server_uri(), MONGODB_NAME)}
+
+# Serve static files straight from the apps and static/, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

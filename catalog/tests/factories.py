@@ -1,0 +1,35 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from catalog.models import Course, Term
+
+
+class TermFactory(factory.django.DjangoModelFactory):
+    """A term whose enrollment window is open now and whose drop deadline is ahead."""
+
+    class Meta:
+        model = Term
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Term {n}")
+    slug = factory.Sequence(lambda n: f"term-{n}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+    ends_on = factory.LazyAttribute(lambda term: term.starts_on + datetime.timedelta(days=100))
+    enrollment_opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=7))
+    enrollment_closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
+    drop_deadline = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"CS{100 + n}")
+    title = factory.Sequence(lambda n: f"Course number {n}")
+    instructor = factory.Faker("name")
+    credits = 3
+    term = factory.SubFactory(TermFactory)
+    capacity = 30

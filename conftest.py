@@ -1,0 +1,37 @@
+"""Test database set-up shared by every app's tests.
+
+The embedded database has no transactions, so Django's TestCase cannot roll
+a test back and would flush every collection and re-create content types and
+permissions after each test. Instead the schema is migrated once per test
+process and each test that uses the database empties, afterwards, only the
+collections that hold data, leaving migrations, content types and
+permissions in place. Tests ask for the database with the ``db`` fixture
+(or a fixture that needs it), never with ``@pytest.mark.django_db``.
+"""
+
+import pytest
+from django.db import connection
+
+KEPT_COLLECTIONS = {"django_migrations", "django_content_type", "auth_permission"}
+
+
+def empty_collections() -> None:
+    database = connection.database
+    for name in database.list_collection_names():
+        if name not in KEPT_COLLECTIONS and not name.startswith("system."):
+            database[name].delete_many({})
+
+
+@pytest.fixture
+def db(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            empty_collections()
+
+
+@pytest.fixture
+def transactional_db(db):
+    """Every test here is "transactional": the database has no transactions."""
+    yield

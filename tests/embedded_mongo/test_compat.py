@@ -1,0 +1,346 @@
+"""The embedded server behaves like real MongoDB where Django needs it.
+
+Each test talks over TCP, through pymongo, to a real embedded server process
+(``python -m school.embedded_mongo serve``), and asserts on results a real
+MongoDB returns. Most tests fail without one workaround in
+:mod:`school.embedded_mongo.compat`; the last ones guard behaviour mongoeco
+already gets right and the app relies on. No Django settings are needed.
+"""
+
+import datetime
+import itertools
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
+import pytest
+from bson import Int64
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+UTC = datetime.UTC
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    data_path = tmp_path_factory.mktemp("embedded_mongo") / "db.sqlite3"
+    state_path = data_path.with_name(data_path.name + ".json")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "school.embedded_mongo", "serve", "--path", str(data_path), "--port", "0"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not state_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"embedded server did not start (exit code {process.poll()})")
+            time.sleep(0.05)
+        state = json.loads(state_path.read_text())
+        with pymongo.MongoClient(
+            f"mongodb://{state['host']}:{state['port']}/?directConnection=true"
+        ) as mongo_client:
+            yield mongo_client
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture
+def database(client):
+    return client[f"compat_{next(_database_numbers)}"]
+
+
+def ids(cursor):
+    return sorted(document["_id"] for document in cursor)
+
+
+# --- workarounds ------------------------------------------------------------
+
+
+def test_command_names_are_case_insensitive(client):
+    # pymongo's server_info() sends "buildinfo".
+    assert "version" in client.server_info()
+
+
+def test_not_expression_negates_truthiness(database):
+    database.c.insert_many(
+        [
+            {"_id": 1, "v": None},
+            {"_id": 2},
+            {"_id": 3, "v": 0},
+            {"_id": 4, "v": False},
+            {"_id": 5, "v": []},
+            {"_id": 6, "v": ""},
+            {"_id": 7, "v": 2},
+        ]
+    )
+    negated = {
+        document["_id"]: (document["bare"], document["listed"])
+        for document in database.c.aggregate(
+            [{"$project": {"bare": {"$not": "$v"}, "listed": {"$not": ["$v"]}}}]
+        )
+    }
+    assert negated == {
+        1: (True, True), 2: (True, True), 3: (True, True), 4: (True, True),
+        5: (False, False), 6: (False, False), 7: (False, False),
+    }
+    # The shape django-mongodb-backend emits for exclude()/Exists/isnull.
+    not_null = {"$not": {"$or": [{"$eq": [{"$type": "$v"}, "missing"]}, {"$eq": ["$v", None]}]}}
+    assert ids(database.c.aggregate([{"$match": {"$expr": {"$eq": [not_null, True]}}}])) == [3, 4, 5, 6, 7]
+    with pytest.raises(OperationFailure):
+        list(database.c.aggregate([{"$project": {"n": {"$not": [1, 2]}}}]))
+
+
+def test_rand_accepts_an_empty_array(database):
+    database.c.insert_many([{"_id": n} for n in range(3)])
+    # order_by("?") sends {"$rand": []}.
+    randoms = [
+        document["r"]
+        for document in database.c.aggregate(
+            [{"$project": {"r": {"$rand": []}}}, {"$sort": {"r": 1}}]
+        )
+    ]
+    assert len(randoms) == 3 and all(0 <= value < 1 for value in randoms)
+    with pytest.raises(OperationFailure):
+        list(database.c.aggregate([{"$project": {"r": {"$rand": [1]}}}]))
+
+
+def test_nested_project_is_an_inclusion_projection(database):
+    database.course.insert_many([{"_id": 10, "code": "MATH", "seats": 3}, {"_id": 20, "code": "BIO", "seats": 5}])
+    database.enrollment.insert_many([{"_id": 1, "course_id": 10, "student": "a"}, {"_id": 2, "course_id": 20, "student": "b"}])
+    # values_list("student", "course__code") as django-mongodb-backend sends it.
+    pipeline = [
+        {"$lookup": {"from": "course", "pipeline": [], "as": "course", "localField": "course_id", "foreignField": "_id"}},
+        {"$unwind": "$course"},
+        {"$project": {"course": {"code": 1}, "student": 1}},
+        {"$sort": {"student": 1}},
+    ]
+    assert list(database.enrollment.aggregate(pipeline)) == [
+        {"_id": 1, "student": "a", "course": {"code": "MATH"}},
+        {"_id": 2, "student": "b", "course": {"code": "BIO"}},
+    ]
+    database.c.insert_many([{"_id": 1, "sub": {"a": 7, "b": 8}, "s": "x"}, {"_id": 2, "s": "y"}])
+    assert list(database.c.aggregate([{"$project": {"sub": {"a": True, "c": "$s"}}}])) == [
+        {"_id": 1, "sub": {"a": 7, "c": "x"}},
+        {"_id": 2, "sub": {"c": "y"}},
+    ]
+    assert list(database.c.aggregate([{"$project": {"sub": {"a": 0}, "s": 0}}])) == [
+        {"_id": 1, "sub": {"b": 8}},
+        {"_id": 2},
+    ]
+
+
+def test_nested_add_fields_and_set_add_to_the_embedded_document(database):
+    database.c.insert_many([{"_id": 1, "s": "x", "sub": {"a": 1, "b": 2}}, {"_id": 2, "s": "y"}])
+    expected = [
+        {"_id": 1, "s": "x", "sub": {"a": 1, "b": 2, "c": "x"}},
+        {"_id": 2, "s": "y", "sub": {"c": "y"}},
+    ]
+    assert list(database.c.aggregate([{"$addFields": {"sub": {"c": "$s"}}}])) == expected
+    # An update with an aggregation pipeline, as QuerySet.update(F(...)) sends.
+    database.c.update_many({}, [{"$set": {"sub": {"c": "$s"}}}])
+    assert list(database.c.find().sort("_id")) == expected
+
+
+def test_in_and_nin_accept_thousands_of_values(database):
+    database.c.insert_many([{"_id": n, "n": n, "s": f"s{n}", "tags": [n, -n]} for n in range(20)])
+    many = list(range(10, 5010))
+    assert database.c.count_documents({"n": {"$in": many}}) == 10
+    assert database.c.count_documents({"s": {"$in": [f"s{n}" for n in many]}}) == 10
+    assert ids(database.c.aggregate([{"$match": {"n": {"$in": many}}}, {"$match": {"n": {"$lt": 12}}}])) == [10, 11]
+    assert ids(database.c.find({"n": {"$nin": many}})) == list(range(10))
+    database.c.create_index("tags")  # a multikey index
+    assert database.c.count_documents({"tags": {"$in": [-n for n in many]}}) == 10
+    assert database.c.delete_many({"n": {"$in": many}}).deleted_count == 10
+
+
+def test_indexes_on_one_key_pattern_with_different_partial_filters(database):
+    # django-allauth's EmailAddress: a unique email among verified addresses
+    # next to a plain index on email, and one primary address per user.
+    emails = database.emails
+    emails.create_index("email", unique=True, name="unique_verified_email", partialFilterExpression={"verified": True})
+    emails.create_index("email", name="email_idx")
+    emails.create_index("email", unique=True, name="unique_primary", partialFilterExpression={"primary": True})
+    names = {index["name"]: index.get("partialFilterExpression") for index in emails.list_indexes()}
+    assert names == {
+        "_id_": None,
+        "email_idx": None,
+        "unique_verified_email": {"verified": True},
+        "unique_primary": {"primary": True},
+    }
+    emails.insert_many(
+        [
+            {"_id": 1, "email": "a@x", "verified": True, "primary": True},
+            {"_id": 2, "email": "a@x", "verified": False, "primary": False},
+            {"_id": 3, "email": "a@x", "verified": False, "primary": False},
+        ]
+    )
+    with pytest.raises(DuplicateKeyError) as duplicate:
+        emails.insert_one({"_id": 4, "email": "a@x", "verified": True, "primary": False})
+    assert duplicate.value.code == 11000
+    with pytest.raises(DuplicateKeyError):
+        emails.insert_one({"_id": 5, "email": "a@x", "verified": False, "primary": True})
+    assert ids(emails.find({"email": "a@x"})) == [1, 2, 3]
+    assert ids(emails.find({"email": "a@x", "verified": False})) == [2, 3]
+    with pytest.raises(OperationFailure):  # same key and filter, other options
+        emails.create_index("email", name="other", partialFilterExpression={"primary": True})
+
+
+def test_numbers_compare_by_value_across_bson_types(database):
+    # Django stores IntegerField values as Int64; pipelines compute int32.
+    database.c.insert_many([{"_id": 1, "n": Int64(4)}, {"_id": 2, "n": 4}, {"_id": 3, "n": 4.0}, {"_id": 4, "n": Int64(3)}])
+    database.c.update_one({"_id": 4}, [{"$set": {"n": {"$add": ["$n", {"$literal": 1}]}}}])
+    for query in (
+        {"n": 4},
+        {"n": Int64(4)},
+        {"n": 4.0},
+        {"n": {"$in": [Int64(4), 99]}},
+        {"n": {"$gte": 4, "$lt": Int64(5)}},
+    ):
+        assert ids(database.c.find(query)) == [1, 2, 3, 4], query
+    assert ids(database.c.find({"n": {"$ne": Int64(4)}})) == []
+    assert ids(database.c.find({"n": {"$gt": 10}})) == []
+    assert [document["_id"] for document in database.c.find({"n": {"$lt": 10}}).sort([("n", 1), ("_id", -1)])] == [4, 3, 2, 1]
+    # A conditional $inc, as a seat is taken: only while below capacity.
+    database.course.insert_one({"_id": 1, "enrolled": Int64(1), "capacity": Int64(2)})
+    take_seat = {"_id": 1, "$expr": {"$lt": ["$enrolled", "$capacity"]}}
+    assert database.course.update_one(take_seat, [{"$set": {"enrolled": {"$add": ["$enrolled", 1]}}}]).modified_count == 1
+    assert database.course.update_one(take_seat, {"$inc": {"enrolled": 1}}).modified_count == 0
+    assert database.course.count_documents({"enrolled": Int64(2)}) == 1
+
+
+def test_date_trunc_in_a_timezone(database):
+    database.c.insert_many(
+        [
+            {"_id": 1, "at": datetime.datetime(2024, 3, 5, 10, 0)},  # Tuesday, 04:00 in Chicago (CST)
+            {"_id": 2, "at": datetime.datetime(2024, 7, 1, 3, 0)},  # Sunday 22:00 the day before (CDT)
+            {"_id": 3, "at": None},
+        ]
+    )
+    pipeline = [
+        {
+            "$project": {
+                unit: {"$dateTrunc": {"date": "$at", "unit": unit, "startOfWeek": "mon", "timezone": "America/Chicago"}}
+                for unit in ("month", "week", "day", "hour")
+            }
+        },
+        {"$sort": {"_id": 1}},
+    ]
+    assert list(database.c.aggregate(pipeline)) == [
+        {
+            "_id": 1,
+            "month": datetime.datetime(2024, 3, 1, 6),
+            "week": datetime.datetime(2024, 3, 4, 6),
+            "day": datetime.datetime(2024, 3, 5, 6),
+            "hour": datetime.datetime(2024, 3, 5, 10),
+        },
+        {
+            "_id": 2,
+            "month": datetime.datetime(2024, 6, 1, 5),
+            "week": datetime.datetime(2024, 6, 24, 5),
+            "day": datetime.datetime(2024, 6, 30, 5),
+            "hour": datetime.datetime(2024, 7, 1, 3),
+        },
+        {"_id": 3, "month": None, "week": None, "day": None, "hour": None},
+    ]
+
+
+def test_list_indexes_shape(database):
+    database.c.create_index([("a", 1), ("b", -1)], name="a_b")
+    database.c.create_index("u", unique=True)
+    assert list(database.c.list_indexes()) == [
+        {"v": 2, "key": {"_id": 1}, "name": "_id_"},
+        {"v": 2, "key": {"a": 1, "b": -1}, "name": "a_b"},
+        {"v": 2, "key": {"u": 1}, "name": "u_1", "unique": True},
+    ]
+
+
+# --- behaviour mongoeco already matches, relied on by the app ----------------
+
+
+def test_conditional_find_and_modify(database):
+    database.course.insert_one({"_id": 1, "seats": 0})
+    take = {"_id": 1, "seats": {"$lt": 2}}
+    after = ReturnDocument.AFTER
+    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}, return_document=after)["seats"] == 1
+    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}, return_document=after)["seats"] == 2
+    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}) is None
+    assert database.course.update_one(take, {"$inc": {"seats": 1}}).matched_count == 0
+
+
+def test_unique_index_violation_is_a_duplicate_key_error(database):
+    database.c.create_index([("student", 1), ("course", 1)], unique=True)
+    database.c.insert_one({"student": 1, "course": 2})
+    with pytest.raises(DuplicateKeyError) as duplicate:
+        database.c.insert_one({"student": 1, "course": 2})
+    assert duplicate.value.code == 11000
+    assert database.c.count_documents({}) == 1
+
+
+def test_expressions_and_stages(database):
+    database.a.insert_many(
+        [
+            {"_id": 1, "name": "Ann", "score": 10, "at": datetime.datetime(2024, 1, 2)},
+            {"_id": 2, "name": "bob", "score": None},
+            {"_id": 3, "name": "Cy", "score": 30},
+        ]
+    )
+    database.b.insert_many([{"_id": 1, "a_id": 1, "k": "x"}, {"_id": 2, "a_id": 1, "k": "y"}, {"_id": 3, "a_id": 3, "k": "z"}])
+    projected = database.a.aggregate(
+        [
+            {
+                "$project": {
+                    "lit": {"$literal": "$name"},
+                    "dflt": {"$ifNull": ["$score", 0]},
+                    "big": {"$cond": {"if": {"$gt": ["$score", 15]}, "then": "yes", "else": "no"}},
+                    "field": {"$getField": {"field": "name", "input": "$$CURRENT"}},
+                    "text": {"$toString": "$_id"},
+                    "conv": {"$convert": {"input": "$score", "to": "string", "onNull": "none"}},
+                    "b_name": {"$regexMatch": {"input": "$name", "regex": "^B", "options": "i"}},
+                }
+            },
+            {"$sort": {"_id": 1}},
+        ]
+    )
+    assert [tuple(document.values())[1:] for document in projected] == [
+        ("$name", 10, "no", "Ann", "1", "10", False),
+        ("$name", 0, "no", "bob", "2", "none", True),
+        ("$name", 30, "yes", "Cy", "3", "30", False),
+    ]
+    joined = database.a.aggregate(
+        [
+            {
+                "$lookup": {
+                    "from": "b",
+                    "let": {"parent": "$_id"},
+                    "pipeline": [{"$match": {"$expr": {"$eq": ["$a_id", "$$parent"]}}}, {"$project": {"k": 1, "_id": 0}}],
+                    "as": "bs",
+                }
+            },
+            {"$project": {"ks": "$bs.k"}},
+            {"$sort": {"_id": 1}},
+        ]
+    )
+    assert [document["ks"] for document in joined] == [["x", "y"], [], ["z"]]
+    [faceted] = database.a.aggregate(
+        [
+            {"$unionWith": {"coll": "b", "pipeline": [{"$project": {"score": {"$literal": 5}}}]}},
+            {
+                "$facet": {
+                    "count": [{"$count": "n"}],
+                    "totals": [{"$group": {"_id": None, "sum": {"$sum": "$score"}, "max": {"$max": "$score"}}}],
+                }
+            },
+        ]
+    )
+    assert faceted == {"count": [{"n": 6}], "totals": [{"_id": None, "sum": 55, "max": 30}]}
+    assert database.a.count_documents({"score": {"$gte": 10}}) == 2
+    assert database.a.count_documents({}, skip=1, limit=1) == 1
