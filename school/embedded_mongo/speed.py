@@ -1,0 +1,295 @@
+"""Constant-time unique-key checks for mongoeco's SQLite engine.
+
+Real MongoDB checks a unique index (``_id`` included) with one B-tree lookup,
+so an insert or update costs the same however big the collection is. mongoeco
+4.11.0 checks most writes by decoding every document of the collection in
+Python: every insert re-reads all ``_id`` values, and every unique index on a
+number, on a null or missing value, or on more than one field is checked by a
+full scan. Bulk loads were O(n²): 1,500 documents under three unique indexes
+took ~90 s. Decoding each document also called ``inspect.signature`` afresh.
+
+:func:`apply` replaces the check with indexed SQL lookups over the expression
+index mongoeco already keeps for every ordered index (and over the primary key
+for ``_id``). The lookups select every document that could hold an equal key,
+a superset; each candidate is then compared in Python with mongoeco's own
+equality, so the verdict is the one a full scan would give. Whatever the fast
+path cannot decide exactly (collations, dotted or unusual field names, arrays
+on either side, values other than null, booleans, numbers, strings, ObjectIds
+and dates) goes to mongoeco's own check.
+
+It also restores one MongoDB rule that mongoeco broke: a unique index keys a
+missing field as null, so ``{n: null}`` conflicts with an existing ``{}``
+(mongoeco only caught the reverse order).
+
+Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
+tests in ``tests/embedded_mongo/test_speed.py`` fail without it.
+"""
+
+import datetime
+import inspect
+import math
+import re
+
+import mongoeco
+from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
+from mongoeco.core.bson_ordering import bson_equality_key
+from mongoeco.core.bson_scalars import BsonDouble, BsonInt32, BsonInt64
+from mongoeco.core.codec import DocumentCodec
+from mongoeco.core.identity import id_contains_numeric_value
+from mongoeco.core.paths import get_document_value
+from mongoeco.engines.sqlite import SQLiteEngine
+from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_sql
+from mongoeco.engines.virtual_indexes import document_in_virtual_index
+
+PINNED_MONGOECO_VERSION = "4.11.0"
+
+if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
+    raise ImportError(
+        f"school.embedded_mongo.speed is written for mongoeco {PINNED_MONGOECO_VERSION}, "
+        f"found {mongoeco.__version__}: re-check it before changing the pin"
+    )
+
+_original_validate = SQLiteEngine._validate_document_against_unique_indexes
+_original_scalar_conflict = SQLiteEngine._unique_index_conflict_via_scalar_entries
+_original_decode_codec_payload = SQLiteEngine._decode_codec_payload
+
+
+class _Unsure(Exception):
+    """The fast path cannot decide exactly: run mongoeco's own check."""
+
+
+# A top-level field whose SQLite JSON path ('$.name') means the same field.
+_PLAIN_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Tags mongoeco (or compat's number encoding, or older files) may store a
+# number under; any of them may equal a plain JSON number.
+_NUMBER_TAGS = "('int32', 'int64', 'double', 'decimal', 'decimal128', 'decimal128_public')"
+# Tags whose stored value is canonical: equal keys store the same text.
+_CANONICAL_TAGS = frozenset({"objectid", "datetime"})
+# Beyond 2**53 SQLite's int/float comparison and mongoeco's may disagree.
+_EXACT_NUMBER_LIMIT = 2**53
+
+
+def _candidate_conditions(field: str, found: bool, value) -> list[tuple[str, tuple]]:
+    """SQL conditions that together select every stored document whose index
+    key at ``field`` can equal ``value`` (a superset). Each condition is a
+    range of mongoeco's expression index on ``field`` (type tag, value).
+    Raises _Unsure for values they cannot cover."""
+    tag, text = type_expression_sql(field), value_expression_sql(field)
+    # An array value reads back as its JSON text: multikey documents, which
+    # the caller hands to mongoeco's own check.
+    arrays = (f"{tag} = '' AND {text} >= '[' AND {text} < '\\'", ())
+    if not found or value is None:
+        # Missing and null are the same index key; undefined may be too.
+        return [(f"{tag} = '' AND {text} IS NULL", ()), (f"{tag} = 'undefined'", ()), arrays]
+    if isinstance(value, bool):
+        # JSON true/false read back as 1/0, like numbers: a superset.
+        return [(f"{tag} = '' AND {text} = ?", (int(value),)), arrays]
+    if isinstance(value, (BsonInt32, BsonInt64, BsonDouble)):
+        value = value.value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = int(value) if isinstance(value, int) else float(value)
+        if not math.isfinite(number) or abs(number) >= _EXACT_NUMBER_LIMIT:
+            raise _Unsure
+        # SQLite compares INTEGER and REAL by value: 1 = 1.0 = Int64(1).
+        return [(f"{tag} = '' AND {text} = ?", (number,)), (f"{tag} IN {_NUMBER_TAGS}", ()), arrays]
+    if type(value) is str:
+        return [(f"{tag} = '' AND {text} = ?", (value,)), arrays]
+    if type(value) in OBJECT_ID_TYPES or type(value) is datetime.datetime:
+        payload = DocumentCodec.encode(value)[DocumentCodec._MARKER]
+        if payload[DocumentCodec._TYPE] in _CANONICAL_TAGS:
+            return [
+                (f"{tag} = ? AND {text} = ?", (payload[DocumentCodec._TYPE], payload[DocumentCodec._VALUE])),
+                arrays,
+            ]
+    raise _Unsure
+
+
+def _fast_path_index(index) -> bool:
+    return (
+        index.get("collation") is None
+        and all(_PLAIN_FIELD.match(field) and not field.isdigit() for field in index["fields"])
+        and all(direction in (1, -1) for _field, direction in index["key"])
+        and bool(index.get("physical_name"))
+    )
+
+
+def _candidates(conn, db_name, coll_name, conditions_per_field):
+    """Yield (storage_key, payload) of the documents matching every field's
+    conditions. The first field's conditions drive index range scans; the
+    others filter inside each range."""
+    (first, *rest) = conditions_per_field
+    residual_sql = "".join(
+        " AND (" + " OR ".join(f"({sql})" for sql, _ in conditions) + ")" for conditions in rest
+    )
+    residual_params = tuple(param for conditions in rest for _, params in conditions for param in params)
+    for sql, params in first:
+        yield from conn.execute(
+            f"SELECT storage_key, document FROM documents "
+            f"WHERE db_name = ? AND coll_name = ? AND {sql}{residual_sql}",
+            (db_name, coll_name, *params, *residual_params),
+        )
+
+
+def _check_payload_id(engine, conn, db_name, coll_name, document, exclude_storage_key):
+    """Refuse ``document`` when another document's ``_id`` equals its own
+    under BSON equality (mongoeco's payload scan), without scanning."""
+    doc_id = document["_id"]
+    doc_id_type = type(doc_id)
+    if doc_id_type is str:
+        # Only a str equals a str, and a str's storage key is unique to it:
+        # the caller's primary-key lookup was exact.
+        return
+    if doc_id_type in OBJECT_ID_TYPES:
+        # Equal ObjectIds differ in storage key only by their Python class.
+        own_key = engine._storage_key(doc_id)
+        for object_id_type in OBJECT_ID_TYPES:
+            storage_key = engine._storage_key(object_id_type(str(doc_id)))
+            if storage_key in (own_key, exclude_storage_key):
+                continue
+            if conn.execute(
+                "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ? LIMIT 1",
+                (db_name, coll_name, storage_key),
+            ).fetchone():
+                raise _duplicate_id(engine, db_name, coll_name, document)
+        return
+    # Numbers, dates, null: one pass in SQL over the collection (no index on
+    # the _id payload), then BSON equality in Python on the few matches.
+    wanted = bson_equality_key(doc_id)
+    for storage_key, payload in _candidates(
+        conn, db_name, coll_name, [_candidate_conditions("_id", True, doc_id)]
+    ):
+        if storage_key == exclude_storage_key:
+            continue
+        existing = engine._deserialize_document(payload)
+        if "_id" in existing and bson_equality_key(existing["_id"]) == wanted:
+            raise _duplicate_id(engine, db_name, coll_name, document)
+
+
+def _duplicate_id(engine, db_name, coll_name, document):
+    return engine._unique_key_error(
+        f"Duplicate key: _id={document['_id']}",
+        f"{db_name}.{coll_name}",
+        document,
+    )
+
+
+def _check_unique_index(engine, conn, db_name, coll_name, document, index, exclude_storage_key):
+    fields = index["fields"]
+    conditions = [_candidate_conditions(field, *get_document_value(document, field)) for field in fields]
+    key = None
+    seen = set()
+    for storage_key, payload in _candidates(conn, db_name, coll_name, conditions):
+        if storage_key == exclude_storage_key or storage_key in seen:
+            continue
+        seen.add(storage_key)
+        existing = engine._deserialize_document(payload)
+        if not document_in_virtual_index(existing, index):
+            continue
+        if any(engine._array_paths_for_index_field(existing, field) for field in fields):
+            raise _Unsure  # a multikey index: mongoeco's own rules apply
+        if key is None:
+            key = tuple(engine._index_value(document, field) for field in fields)
+        if tuple(engine._index_value(existing, field) for field in fields) == key:
+            raise engine._unique_key_error(
+                f"Duplicate key for unique index '{index['name']}': {fields}={key!r}",
+                f"{db_name}.{coll_name}",
+                document,
+                index=index,
+                conflict=key,
+            )
+
+
+def _validate_document_against_unique_indexes(
+    self,
+    db_name,
+    coll_name,
+    document,
+    *,
+    exclude_storage_key=None,
+    skip_id_check=False,
+    scan_payload_id=False,
+):
+    """mongoeco's check, in the same order with the same errors, with indexed
+    lookups in place of full scans; mongoeco's own check when unsure."""
+
+    def fallback():
+        return _original_validate(
+            self,
+            db_name,
+            coll_name,
+            document,
+            exclude_storage_key=exclude_storage_key,
+            skip_id_check=skip_id_check,
+            scan_payload_id=scan_payload_id,
+        )
+
+    indexes = self._load_indexes(db_name, coll_name)
+    in_index = [document_in_virtual_index(document, index) for index in indexes]
+    unique_indexes = [index for index, member in zip(indexes, in_index, strict=True) if member and index["unique"]]
+    if not all(_fast_path_index(index) for index in unique_indexes):
+        return fallback()
+    conn = self._require_connection()
+    try:
+        if "_id" in document and not skip_id_check:
+            storage_key = self._storage_key(document["_id"])
+            if exclude_storage_key != storage_key and conn.execute(
+                "SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ? LIMIT 1",
+                (db_name, coll_name, storage_key),
+            ).fetchone():
+                raise _duplicate_id(self, db_name, coll_name, document)
+            if scan_payload_id or (
+                storage_key != exclude_storage_key and id_contains_numeric_value(document["_id"])
+            ):
+                _check_payload_id(self, conn, db_name, coll_name, document, exclude_storage_key)
+        for index, member in zip(indexes, in_index, strict=True):
+            if member:
+                self._validate_compound_multikey_shape(document, index)
+        for index in unique_indexes:
+            _check_unique_index(self, conn, db_name, coll_name, document, index, exclude_storage_key)
+    except _Unsure:
+        return fallback()
+    return None
+
+
+def _unique_index_conflict_via_scalar_entries(self, conn, collection_id, index, document, *, exclude_storage_key):
+    """Real MongoDB keys a missing field as null in a (non-sparse) unique
+    index. mongoeco's scalar-entry lookup has rows for null values but none
+    for missing fields, so ``{n: null}`` was accepted next to ``{}``. For a
+    null or missing value, decline (None) and let mongoeco scan instead."""
+    if len(index["fields"]) == 1:
+        found, value = get_document_value(document, index["fields"][0])
+        if not found or value is None:
+            return None
+    return _original_scalar_conflict(
+        self, conn, collection_id, index, document, exclude_storage_key=exclude_storage_key
+    )
+
+
+_accepts_preserve_bson_wrappers: dict[object, bool] = {}
+
+
+def _decode_codec_payload(self, payload, *, preserve_bson_wrappers):
+    """mongoeco's decode, with its per-document ``inspect.signature`` call
+    (a fifth of the server's time in bulk writes) made once per decoder."""
+    decode = self._codec.decode
+    function = getattr(decode, "__func__", decode)
+    accepts = _accepts_preserve_bson_wrappers.get(function)
+    if accepts is None:
+        try:
+            parameters = inspect.signature(decode).parameters
+        except (TypeError, ValueError):
+            parameters = {}
+        accepts = _accepts_preserve_bson_wrappers[function] = "preserve_bson_wrappers" in parameters
+    if not accepts:
+        return decode(payload)
+    return decode(payload, preserve_bson_wrappers=preserve_bson_wrappers)
+
+
+def apply() -> None:
+    """Install the speedups (idempotent)."""
+    SQLiteEngine._validate_document_against_unique_indexes = _validate_document_against_unique_indexes
+    SQLiteEngine._unique_index_conflict_via_scalar_entries = _unique_index_conflict_via_scalar_entries
+    SQLiteEngine._decode_codec_payload = _decode_codec_payload
+
+
+apply()
