@@ -51,6 +51,7 @@ def test_a_killed_server_is_replaced_on_the_next_call(data_path):
     launcher.ensure_server(data_path)
     pid = launcher.running_server(data_path)["pid"]
     subprocess.run(["kill", "-9", str(pid)], check=True)
+    launcher.wait_until_gone(pid, timeout=10)
     new_uri = launcher.ensure_server(data_path)
     assert launcher.running_server(data_path)["pid"] != pid
     with client_for(new_uri) as client:
