@@ -168,7 +168,19 @@ MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="smtp://localhost
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Registrar <registrar@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Sessions, messages ------------------------------------------------------------
+# --- Cache, sessions, messages ---------------------------------------------------------
+# One cache shared by every gunicorn worker (rate limits, sessions): Redis when
+# REDIS_URL is set (several machines), else files under var/ (one machine).
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("DJANGO_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+        }
+    }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

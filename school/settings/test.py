@@ -21,3 +21,5 @@ DATABASES = {"default": mongodb_database(MONGODB_URI or throwaway_server_uri(), 
 # Serve static files straight from the apps and static/, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
