@@ -15,8 +15,8 @@ WEEKDAYS = "MTWRFSU"
 WEEKDAY_NAMES = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 
 course_code_validator = RegexValidator(
-    r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?$",
-    _("Use letters then digits, e.g. CS101 or MATH2010."),
+    r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?(-[A-Z0-9]{1,4})?$",
+    _("Use letters then digits, e.g. CS101 or MATH2010, and optionally a section such as CS101-SP."),
 )
 
 
@@ -65,8 +65,8 @@ class Term(models.Model):
 
 class Course(models.Model):
     code = models.CharField(
-        _("code"), max_length=12, unique=True, validators=[course_code_validator],
-        help_text=_("Unique, used in addresses, e.g. CS101."),
+        _("code"), max_length=16, unique=True, validators=[course_code_validator],
+        help_text=_("Unique, used in addresses, e.g. CS101; CS101-SP for a second offering of CS101."),
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -108,6 +108,11 @@ class Course(models.Model):
 
     def get_absolute_url(self):
         return reverse("catalog:course_detail", args=[self.code])
+
+    @property
+    def subject_code(self) -> str:
+        """The code without its section: every offering of CS101 (CS101, CS101-SP) shares it."""
+        return self.code.split("-")[0]
 
     @property
     def department(self) -> str:

@@ -71,9 +71,10 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
     elif now >= term.enrollment_closes_at:
         add(Reason("enrollment_closed", f"Enrollment for {term} is closed."))
 
-    passed = {e.course_id for e in enrollments if e.grade in PASSING_GRADES}
+    # Any offering of the prerequisite counts (CS101 in any term, or CS101-SP).
+    passed = {e.course.subject_code for e in enrollments if e.grade in PASSING_GRADES}
     for prerequisite in prerequisites:
-        if prerequisite.pk not in passed:
+        if prerequisite.subject_code not in passed:
             add(Reason(
                 "prerequisite_missing",
                 f"{course.code} requires {prerequisite.code} ({prerequisite.title}) with a passing grade.",

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     # Local
+    "school.apps.SchoolConfig",
     "accounts",
     "catalog",
     "enrollment",

@@ -1,0 +1,29 @@
+"""Arguments shared by the enrollment commands: a term slug and a course code."""
+
+from django.core.management.base import CommandError
+
+from catalog.models import Course, Term
+
+
+def add_term_and_course(parser) -> None:
+    parser.add_argument("--term", help="only this term (its slug, e.g. fall-2026)")
+    parser.add_argument("--course", help="only this course (its code, e.g. CS101)")
+
+
+def resolve_term(slug: str | None) -> Term | None:
+    if slug is None:
+        return None
+    try:
+        return Term.objects.get(slug=slug)
+    except Term.DoesNotExist:
+        known = ", ".join(Term.objects.values_list("slug", flat=True)) or "none"
+        raise CommandError(f"No term “{slug}”. Terms: {known}.") from None
+
+
+def resolve_course(code: str | None) -> Course | None:
+    if code is None:
+        return None
+    try:
+        return Course.objects.with_term().get(code=code.replace(" ", "").upper())
+    except Course.DoesNotExist:
+        raise CommandError(f"No course “{code}”.") from None

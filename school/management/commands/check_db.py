@@ -1,0 +1,78 @@
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count, UniqueConstraint
+
+from catalog.models import Course
+from enrollment.models import Enrollment, Status
+
+
+def expected_indexes(model) -> list[tuple[tuple, bool]]:
+    """(key pattern, unique) of every index Django's migrations create for model."""
+    meta = model._meta
+    column = {field.name: field.column for field in meta.concrete_fields}
+    wanted = []
+    for field in meta.local_concrete_fields:
+        if field.primary_key:
+            continue
+        if field.unique:
+            wanted.append((((field.column, 1),), True))
+        elif field.db_index:
+            wanted.append((((field.column, 1),), False))
+    for index in meta.indexes:
+        keys = tuple((column[name.lstrip("-")], -1 if name.startswith("-") else 1) for name in index.fields)
+        wanted.append((keys, False))
+    for constraint in meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.fields:
+            wanted.append((tuple((column[name], 1) for name in constraint.fields), True))
+    for names in meta.unique_together:
+        wanted.append((tuple((column[name], 1) for name in names), True))
+    return wanted
+
+
+def counter_mismatches() -> list[str]:
+    """Courses whose seat counters disagree with their enrollments."""
+    actual = {}
+    for row in Enrollment.objects.active().values("course_id", "status").annotate(n=Count("id")):
+        actual[(row["course_id"], row["status"])] = row["n"]
+    problems = []
+    for course in Course.objects.only("code", "enrolled_count", "waitlist_count"):
+        enrolled = actual.get((course.pk, Status.ENROLLED), 0)
+        waitlisted = actual.get((course.pk, Status.WAITLISTED), 0)
+        if (course.enrolled_count, course.waitlist_count) != (enrolled, waitlisted):
+            problems.append(
+                f"{course.code}: counters say {course.enrolled_count} enrolled / {course.waitlist_count} waiting, "
+                f"enrollments say {enrolled} / {waitlisted}"
+            )
+    return problems
+
+
+class Command(BaseCommand):
+    help = "Connect to MongoDB, report its version, and check every expected index and the seat counters."
+
+    def handle(self, *args, **options):
+        connection.ensure_connection()
+        info = connection.connection.server_info()
+        self.stdout.write(f"MongoDB {info.get('version', '?')} at {connection.settings_dict['HOST']}, "
+                          f"database {connection.settings_dict['NAME']}")
+        database = connection.database
+        missing = []
+        for model in apps.get_models():
+            if not model._meta.managed or model._meta.proxy:
+                continue
+            present = {
+                (tuple((key, int(direction)) for key, direction in info["key"]), bool(info.get("unique")))
+                for info in database[model._meta.db_table].index_information().values()
+            }
+            missing += [
+                f"{model._meta.db_table}: {'unique ' if unique else ''}index on "
+                f"{', '.join(f'{key} {direction}' for key, direction in keys)}"
+                for keys, unique in expected_indexes(model)
+                if (keys, unique) not in present
+            ]
+        problems = missing + counter_mismatches()
+        for problem in problems:
+            self.stderr.write(f"problem: {problem}")
+        if problems:
+            raise CommandError(f"{len(problems)} problem(s) found; run migrate for missing indexes.")
+        self.stdout.write(self.style.SUCCESS("Every expected index exists and the seat counters agree."))
