@@ -1,3 +1,6 @@
+import logging
+import time
+
 from .database import unreachable_cause
 from .views import database_unavailable
 
@@ -20,3 +23,23 @@ class DatabaseUnavailableMiddleware:
         if cause := unreachable_cause(exception):
             return database_unavailable(request, cause)
         return None
+
+
+request_log = logging.getLogger("registrar.requests")
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path, status and duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration = (time.perf_counter() - started) * 1000
+        request_log.info(
+            "%s %s %s %.1fms", request.method, request.get_full_path(), response.status_code, duration,
+            extra={"status": response.status_code, "duration_ms": round(duration, 1)},
+        )
+        return response

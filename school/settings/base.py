@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     # Third party
     "allauth",
     "allauth.account",
+    "ninja",  # serves the API docs' scripts from static files, not a CDN
     # Local
     "school.apps.SchoolConfig",
     "accounts",
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "school.middleware.RequestLogMiddleware",
     "school.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -185,6 +187,12 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# --- API ---------------------------------------------------------------------------------
+# Rate limits count anonymous callers by REMOTE_ADDR; behind N trusted proxies
+# set this to N so the client's address is read from X-Forwarded-For, which
+# would otherwise let a caller pick their own.
+NINJA_NUM_PROXIES = 0
+
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
@@ -194,7 +202,7 @@ USE_TZ = True
 # --- Static files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,7 +1,7 @@
 """A student's whole journey in headless Chromium against a live server.
 
-Needs Debian's chromium at /usr/bin/chromium (Playwright's own browser
-download is not used). Without it the test is skipped, unless
+Needs Debian's chromium at /usr/bin/chromium, or another Chromium-based
+browser named by CHROMIUM_PATH (Playwright's own browser download is not used). Without it the test is skipped, unless
 REQUIRE_BROWSER is set (as .ci/run does), where it fails instead.
 Screenshots of every page go to test-artifacts/screenshots/.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from catalog.tests.factories import CourseFactory, TermFactory
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
