@@ -40,6 +40,8 @@ def browser_page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
         yield page
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -99,3 +101,5 @@ def test_sign_up_log_in_search_enroll_and_drop(live_server, browser_page):
     assert page.get_by_text("Dropped", exact=True).is_visible()
     shoot(page, "07-dropped")
     assert len(list(SCREENSHOTS.glob("*.png"))) == 7
+    # The Content-Security-Policy refuses inline code: nothing on the way may need it.
+    assert page.console_errors == []
