@@ -15,3 +15,7 @@ def state_path(data_path: Path) -> Path:
 
 def log_path(data_path: Path) -> Path:
     return data_path.with_name(data_path.name + ".log")
+
+
+def port_path(data_path: Path) -> Path:
+    return data_path.with_name(data_path.name + ".port")

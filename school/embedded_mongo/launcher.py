@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .files import ALREADY_RUNNING_EXIT_CODE, log_path, state_path
+from .files import ALREADY_RUNNING_EXIT_CODE, log_path, port_path, state_path
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -54,9 +54,29 @@ def ensure_server(data_path: Path, *, idle_timeout: float | None = 60.0) -> str:
         fcntl.flock(starter_lock, fcntl.LOCK_EX)
         if state := running_server(data_path):
             return uri_for(state["host"], state["port"])
-        process = start_server(data_path, idle_timeout=idle_timeout)
+        process = start_server(data_path, port=_remembered_port(data_path), idle_timeout=idle_timeout)
         state = wait_for_server(data_path, process)
+        port_path(data_path).write_text(str(state["port"]))
     return uri_for(state["host"], state["port"])
+
+
+def _remembered_port(data_path: Path) -> int:
+    """The port the last server for data_path used, if it is free again, else 0.
+
+    A restarted server on the same address lets the processes that knew the
+    old one (a running app's pymongo pool) reconnect by themselves.
+    """
+    try:
+        port = int(port_path(data_path).read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
 
 
 def start_server(

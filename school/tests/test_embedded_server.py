@@ -28,12 +28,14 @@ def test_ensure_server_starts_one_and_then_reuses_it(data_path):
         assert client.admin.command("ping")["ok"] == 1
 
 
-def test_data_survives_a_restart(data_path):
-    with client_for(launcher.ensure_server(data_path)) as client:
+def test_data_and_address_survive_a_restart(data_path):
+    uri = launcher.ensure_server(data_path)
+    with client_for(uri) as client:
         client.school.notes.insert_one({"text": "kept"})
     assert launcher.stop_server(data_path)
     assert launcher.running_server(data_path) is None
-    with client_for(launcher.ensure_server(data_path)) as client:
+    assert launcher.ensure_server(data_path) == uri
+    with client_for(uri) as client:
         assert client.school.notes.find_one({}, {"_id": 0}) == {"text": "kept"}
 
 

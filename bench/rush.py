@@ -1,0 +1,90 @@
+"""Registration rush: N students press Enroll on a course with C seats at the same instant.
+
+    .venv/bin/python bench/rush.py --students 1000 --seats 100 [--workers 2] [--json out.json]
+
+Starts the app the production way (gunicorn, embedded database), fires the N
+requests from N threads released together, then checks the database: exactly
+C enrolled, N−C waitlisted, in order, no duplicate, no 5xx. Exit code 1 when
+any check fails.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pymongo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import embedded_database, gunicorn, prepare, production_env, request  # noqa: E402
+
+
+def rush(students: int, seats: int, workers: int, threads: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="registrar-rush-") as directory, \
+            embedded_database(Path(directory)) as (uri, _):
+        env = production_env(uri, Path(directory))
+        scenario = prepare(env, students=students, seats=seats)
+        path = f"/courses/{scenario['course']}/enroll/"
+        with gunicorn(env, workers=workers, threads=threads) as base:
+            start = threading.Barrier(min(students, 200))
+
+            def press(session):
+                try:
+                    start.wait(timeout=5)
+                except threading.BrokenBarrierError:
+                    pass
+                began = time.perf_counter()
+                status, _ = request(base, "POST", path, session)
+                return status, time.perf_counter() - began
+
+            began = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=min(students, 200)) as pool:
+                results = list(pool.map(press, scenario["sessions"]))
+            elapsed = time.perf_counter() - began
+        with pymongo.MongoClient(uri) as client:
+            documents = list(client[env["MONGODB_NAME"]].enrollment_enrollment.find())
+    statuses = Counter(status for status, _ in results)
+    by_status = Counter(document["status"] for document in documents)
+    pairs = Counter((document["student_id"], document["course_id"]) for document in documents)
+    waitlist = sorted((d for d in documents if d["status"] == "waitlisted"), key=lambda d: (d["waitlisted_at"], d["_id"]))
+    latencies = sorted(latency for _, latency in results)
+    report = {
+        "students": students, "seats": seats, "workers": workers, "threads": threads,
+        "seconds": round(elapsed, 2), "enrollments_per_second": round(students / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+        "http_statuses": dict(statuses), "enrolled": by_status["enrolled"], "waitlisted": by_status["waitlisted"],
+        "duplicates": sum(count - 1 for count in pairs.values() if count > 1),
+        "waitlist_in_order": [d["waitlisted_at"] for d in waitlist] == sorted(d["waitlisted_at"] for d in waitlist),
+    }
+    report["ok"] = (
+        report["enrolled"] == seats and report["waitlisted"] == students - seats and report["duplicates"] == 0
+        and set(statuses) == {302} and report["waitlist_in_order"]
+    )
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--seats", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args()
+    report = rush(args.students, args.seats, args.workers, args.threads)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
