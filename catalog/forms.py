@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_CREDITS, MIN_CREDITS, Term
+from .models import MAX_CREDITS, MIN_CREDITS
+from .selectors import term_options
 
 ORDERINGS = {
     "code": ("code",),
@@ -16,8 +17,10 @@ class CourseFilterForm(forms.Form):
     """The catalog's search box and filters; every value is validated, never passed raw."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
-    term = forms.ModelChoiceField(
-        label=_("Term"), queryset=Term.objects.all(), to_field_name="slug", required=False, empty_label=_("All terms")
+    term = forms.ChoiceField(
+        label=_("Term"),
+        required=False,
+        choices=lambda: [("", _("All terms"))] + [(slug, name) for slug, name, _id in term_options()],
     )
     credits = forms.TypedChoiceField(
         label=_("Credits"),
@@ -43,7 +46,8 @@ class CourseFilterForm(forms.Form):
         data = self.cleaned_data
         courses = courses.search(data.get("q") or "")
         if data.get("term"):
-            courses = courses.filter(term=data["term"])
+            term_ids = {slug: term_id for slug, _name, term_id in term_options()}
+            courses = courses.filter(term_id=term_ids[data["term"]])
         if data.get("credits"):
             courses = courses.filter(credits=data["credits"])
         if data.get("open_seats"):

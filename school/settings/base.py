@@ -186,7 +186,9 @@ else:
             "LOCATION": env("DJANGO_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in MongoDB and are read through the shared cache: most
+# requests then cost no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- API ---------------------------------------------------------------------------------
