@@ -26,6 +26,63 @@ from catalog.models import Course, Term  # noqa: E402
 
 
 def main(options: dict) -> dict:
+    if options.get("scenario") == "school":
+        return school(options)
+    return rush(options)
+
+
+def school(options: dict) -> dict:
+    """seed_demo's school grown to options["courses"] courses, with sessions for some students."""
+    from catalog.demo import DEMO_STUDENT_EMAIL, seed_demo
+
+    seed_demo(students=options["students"], seed=1)
+    term = Term.objects.current_or_next().first()
+    missing = options["courses"] - Course.objects.count()
+    Course.objects.bulk_create(
+        Course(code=f"GEN{1000 + n}", title=f"General studies {n}", credits=3, term=term, capacity=40,
+               instructor="Dr. Bench", meeting_days="S")
+        for n in range(missing)
+    )
+    student = User.objects.get(email=DEMO_STUDENT_EMAIL)
+    course = Course.objects.filter(term=term, prerequisites__isnull=False).order_by("code").first()
+    return {
+        "course": course.code,
+        "extra_courses": [f"GEN{1000 + n}" for n in range(missing)],
+        "session": logged_in([student])[0],
+        "newcomers": logged_in(new_students(options["sessions"], prefix="newcomer")),
+    }
+
+
+def new_students(count: int, prefix: str) -> list:
+    password = make_password(None)
+    first = (User.objects.order_by("-student_number").values_list("student_number", flat=True).first() or 0) + 1
+    User.objects.bulk_create(
+        User(email=f"{prefix}{first + n}@example.edu", student_number=first + n, password=password)
+        for n in range(count)
+    )
+    return list(User.objects.filter(student_number__gte=first).order_by("student_number"))
+
+
+def logged_in(users) -> list[str]:
+    """Session keys for users, written directly: a login form would measure Argon2."""
+    backend = settings.AUTHENTICATION_BACKENDS[0]
+    expires = timezone.now() + datetime.timedelta(days=1)
+    store = SessionStore()
+    sessions = [
+        Session(
+            session_key=store._get_new_session_key(),
+            session_data=store.encode({
+                SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }),
+            expire_date=expires,
+        )
+        for user in users
+    ]
+    Session.objects.bulk_create(sessions)
+    return [session.session_key for session in sessions]
+
+
+def rush(options: dict) -> dict:
     now = timezone.now()
     term, _ = Term.objects.get_or_create(slug="bench-term", defaults={
         "name": "Bench term",
@@ -37,34 +94,8 @@ def main(options: dict) -> dict:
     })
     code = options.get("course", "RUSH101")
     Course.objects.create(code=code, title="Registration rush", credits=3, term=term, capacity=options["seats"])
-    password = make_password(None)
-    first = (User.objects.order_by("-student_number").values_list("student_number", flat=True).first() or 0) + 1
-    User.objects.bulk_create(
-        User(email=f"rush{first + n}@example.edu", student_number=first + n, password=password)
-        for n in range(options["students"])
-    )
-    # Logged-in sessions written directly: logging 1,000 students in through
-    # the form would measure Argon2, not enrollment.
-    backend = settings.AUTHENTICATION_BACKENDS[0]
-    expires = now + datetime.timedelta(days=1)
-    store = SessionStore()
-    students = list(User.objects.filter(student_number__gte=first).order_by("student_number"))
-    sessions = [
-        Session(
-            session_key=store._get_new_session_key(),
-            session_data=store.encode({
-                SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }),
-            expire_date=expires,
-        )
-        for user in students
-    ]
-    Session.objects.bulk_create(sessions)
-    return {
-        "course": code,
-        "sessions": [session.session_key for session in sessions],
-        "students": [str(user.pk) for user in students],
-    }
+    students = new_students(options["students"], prefix="rush")
+    return {"course": code, "sessions": logged_in(students), "students": [str(user.pk) for user in students]}
 
 
 print(json.dumps(main(json.loads(sys.argv[1]))))
