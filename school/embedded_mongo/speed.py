@@ -38,7 +38,7 @@ from mongoeco.core.codec import DocumentCodec
 from mongoeco.core.identity import id_contains_numeric_value
 from mongoeco.core.paths import get_document_value
 from mongoeco.engines.sqlite import SQLiteEngine
-from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_sql
+from mongoeco.engines.sqlite_query import json_path_for_field, type_expression_sql, value_expression_sql
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 
 PINNED_MONGOECO_VERSION = "4.11.0"
@@ -51,7 +51,7 @@ if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
 
 _original_validate = SQLiteEngine._validate_document_against_unique_indexes
 _original_scalar_conflict = SQLiteEngine._unique_index_conflict_via_scalar_entries
-_original_decode_codec_payload = SQLiteEngine._decode_codec_payload
+_original_top_level_array = SQLiteEngine._field_is_top_level_array_in_collection
 
 
 class _Unsure(Exception):
@@ -107,7 +107,7 @@ def _candidate_conditions(field: str, found: bool, value) -> list[tuple[str, tup
 def _fast_path_index(index) -> bool:
     return (
         index.get("collation") is None
-        and all(_PLAIN_FIELD.match(field) and not field.isdigit() for field in index["fields"])
+        and all(_PLAIN_FIELD.match(field) for field in index["fields"])
         and all(direction in (1, -1) for _field, direction in index["key"])
         and bool(index.get("physical_name"))
     )
@@ -176,20 +176,19 @@ def _duplicate_id(engine, db_name, coll_name, document):
 def _check_unique_index(engine, conn, db_name, coll_name, document, index, exclude_storage_key):
     fields = index["fields"]
     conditions = [_candidate_conditions(field, *get_document_value(document, field)) for field in fields]
-    key = None
-    seen = set()
+    existing_documents = {}
     for storage_key, payload in _candidates(conn, db_name, coll_name, conditions):
-        if storage_key == exclude_storage_key or storage_key in seen:
-            continue
-        seen.add(storage_key)
-        existing = engine._deserialize_document(payload)
-        if not document_in_virtual_index(existing, index):
-            continue
-        if any(engine._array_paths_for_index_field(existing, field) for field in fields):
-            raise _Unsure  # a multikey index: mongoeco's own rules apply
-        if key is None:
-            key = tuple(engine._index_value(document, field) for field in fields)
-        if tuple(engine._index_value(existing, field) for field in fields) == key:
+        if storage_key != exclude_storage_key and storage_key not in existing_documents:
+            existing = existing_documents[storage_key] = engine._deserialize_document(payload)
+            if any(engine._array_paths_for_index_field(existing, field) for field in fields):
+                # The index is multikey: mongoeco compares array keys by
+                # its own rules, so let it decide, whatever the order found.
+                raise _Unsure
+    key = tuple(engine._index_value(document, field) for field in fields)
+    for existing in existing_documents.values():
+        if document_in_virtual_index(existing, index) and (
+            tuple(engine._index_value(existing, field) for field in fields) == key
+        ):
             raise engine._unique_key_error(
                 f"Duplicate key for unique index '{index['name']}': {fields}={key!r}",
                 f"{db_name}.{coll_name}",
@@ -265,6 +264,37 @@ def _unique_index_conflict_via_scalar_entries(self, conn, collection_id, index, 
     )
 
 
+def _field_is_top_level_array_in_collection(self, db_name, coll_name, field):
+    """mongoeco asks "does any document hold an array at this path?" before
+    using an index for an equality or range match (updates and finds by a
+    field), and forgets the answer after every write: one full scan per read
+    or update after a write. When an ordered index starts with the field,
+    ask its expression index instead (an array reads back there as its JSON
+    text, so it lies in the range '[' to '\\'), keeping the exact json_type
+    test; the answer is the same."""
+    feature_key = (db_name, coll_name, f"top_level_array:{field}")
+    if feature_key in self._collection_features_cache:
+        return self._collection_features_cache[feature_key]
+    if not any(
+        index["fields"][:1] == [field] and _fast_path_index(index) for index in self._load_indexes(db_name, coll_name)
+    ):
+        return _original_top_level_array(self, db_name, coll_name, field)
+    tag, text = type_expression_sql(field), value_expression_sql(field)
+    path = "'" + json_path_for_field(field).replace("'", "''") + "'"
+    row = (
+        self._require_connection()
+        .execute(
+            f"SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
+            f"AND {tag} = '' AND {text} >= '[' AND {text} < '\\' "
+            f"AND json_type(document, {path}) = 'array' LIMIT 1",
+            (db_name, coll_name),
+        )
+        .fetchone()
+    )
+    result = self._collection_features_cache[feature_key] = row is not None
+    return result
+
+
 _accepts_preserve_bson_wrappers: dict[object, bool] = {}
 
 
@@ -290,6 +320,7 @@ def apply() -> None:
     SQLiteEngine._validate_document_against_unique_indexes = _validate_document_against_unique_indexes
     SQLiteEngine._unique_index_conflict_via_scalar_entries = _unique_index_conflict_via_scalar_entries
     SQLiteEngine._decode_codec_payload = _decode_codec_payload
+    SQLiteEngine._field_is_top_level_array_in_collection = _field_is_top_level_array_in_collection
 
 
 apply()

@@ -22,7 +22,6 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-UTC = datetime.UTC
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +61,22 @@ def ids(cursor):
     return sorted(document["_id"] for document in cursor)
 
 
-# --- workarounds ------------------------------------------------------------
+# --- Commands ----------------------------------------------------------------
 
 
 def test_command_names_are_case_insensitive(client):
     # pymongo's server_info() sends "buildinfo".
     assert "version" in client.server_info()
+
+
+def test_rename_collection_on_the_admin_database(database):
+    database.old.insert_one({"_id": 1})
+    database.old.rename("new")  # pymongo sends renameCollection to admin
+    assert database.list_collection_names() == ["new"]
+    assert list(database.new.find()) == [{"_id": 1}]
+
+
+# --- Expressions -------------------------------------------------------------
 
 
 def test_not_expression_negates_truthiness(database):
@@ -113,12 +122,89 @@ def test_rand_accepts_an_empty_array(database):
         list(database.c.aggregate([{"$project": {"r": {"$rand": [1]}}}]))
 
 
+def test_date_trunc_in_a_timezone(database):
+    database.c.insert_many(
+        [
+            {"_id": 1, "at": datetime.datetime(2024, 3, 5, 10, 0)},  # Tuesday, 04:00 in Chicago (CST)
+            {"_id": 2, "at": datetime.datetime(2024, 7, 1, 3, 0)},  # Sunday 22:00 the day before (CDT)
+            {"_id": 3, "at": None},
+        ]
+    )
+    pipeline = [
+        {
+            "$project": {
+                unit: {
+                    "$dateTrunc": {"date": "$at", "unit": unit, "startOfWeek": "mon", "timezone": "America/Chicago"}
+                }
+                for unit in ("month", "week", "day", "hour")
+            }
+        },
+        {"$sort": {"_id": 1}},
+    ]
+    assert list(database.c.aggregate(pipeline)) == [
+        {
+            "_id": 1,
+            "month": datetime.datetime(2024, 3, 1, 6),
+            "week": datetime.datetime(2024, 3, 4, 6),
+            "day": datetime.datetime(2024, 3, 5, 6),
+            "hour": datetime.datetime(2024, 3, 5, 10),
+        },
+        {
+            "_id": 2,
+            "month": datetime.datetime(2024, 6, 1, 5),
+            "week": datetime.datetime(2024, 6, 24, 5),
+            "day": datetime.datetime(2024, 6, 30, 5),
+            "hour": datetime.datetime(2024, 7, 1, 3),
+        },
+        {"_id": 3, "month": None, "week": None, "day": None, "hour": None},
+    ]
+
+
+# --- Numbers -----------------------------------------------------------------
+
+
+def test_numbers_compare_by_value_across_bson_types(database):
+    # Django stores IntegerField values as Int64; pipelines compute int32.
+    database.c.insert_many(
+        [{"_id": 1, "n": Int64(4)}, {"_id": 2, "n": 4}, {"_id": 3, "n": 4.0}, {"_id": 4, "n": Int64(3)}]
+    )
+    database.c.update_one({"_id": 4}, [{"$set": {"n": {"$add": ["$n", {"$literal": 1}]}}}])
+    for query in (
+        {"n": 4},
+        {"n": Int64(4)},
+        {"n": 4.0},
+        {"n": {"$in": [Int64(4), 99]}},
+        {"n": {"$gte": 4, "$lt": Int64(5)}},
+    ):
+        assert ids(database.c.find(query)) == [1, 2, 3, 4], query
+    assert ids(database.c.find({"n": {"$ne": Int64(4)}})) == []
+    assert ids(database.c.find({"n": {"$gt": 10}})) == []
+    by_value = database.c.find({"n": {"$lt": 10}}).sort([("n", 1), ("_id", -1)])
+    assert [document["_id"] for document in by_value] == [4, 3, 2, 1]
+    # A conditional $inc, as a seat is taken: only while below capacity.
+    database.course.insert_one({"_id": 1, "enrolled": Int64(1), "capacity": Int64(2)})
+    take_seat = {"_id": 1, "$expr": {"$lt": ["$enrolled", "$capacity"]}}
+    one_more = [{"$set": {"enrolled": {"$add": ["$enrolled", 1]}}}]
+    assert database.course.update_one(take_seat, one_more).modified_count == 1
+    assert database.course.update_one(take_seat, {"$inc": {"enrolled": 1}}).modified_count == 0
+    assert database.course.count_documents({"enrolled": Int64(2)}) == 1
+
+
+# --- Aggregation stages ------------------------------------------------------
+
+
 def test_nested_project_is_an_inclusion_projection(database):
-    database.course.insert_many([{"_id": 10, "code": "MATH", "seats": 3}, {"_id": 20, "code": "BIO", "seats": 5}])
-    database.enrollment.insert_many([{"_id": 1, "course_id": 10, "student": "a"}, {"_id": 2, "course_id": 20, "student": "b"}])
+    database.course.insert_many([{"_id": 10, "code": "MATH"}, {"_id": 20, "code": "BIO"}])
+    database.enrollment.insert_many(
+        [{"_id": 1, "course_id": 10, "student": "a"}, {"_id": 2, "course_id": 20, "student": "b"}]
+    )
     # values_list("student", "course__code") as django-mongodb-backend sends it.
     pipeline = [
-        {"$lookup": {"from": "course", "pipeline": [], "as": "course", "localField": "course_id", "foreignField": "_id"}},
+        {
+            "$lookup": {
+                "from": "course", "pipeline": [], "as": "course", "localField": "course_id", "foreignField": "_id"
+            }
+        },
         {"$unwind": "$course"},
         {"$project": {"course": {"code": 1}, "student": 1}},
         {"$sort": {"student": 1}},
@@ -150,25 +236,130 @@ def test_nested_add_fields_and_set_add_to_the_embedded_document(database):
     assert list(database.c.find().sort("_id")) == expected
 
 
+def test_push_and_add_to_set_skip_missing_values(database):
+    database.c.insert_many([{"_id": 1, "v": None}, {"_id": 2, "v": 5}, {"_id": 3, "v": 5}, {"_id": 4}])
+    not_null = {"$cond": [{"$ne": ["$v", None]}, "$v", "$$REMOVE"]}
+    [grouped] = database.c.aggregate(
+        [
+            {
+                "$group": {
+                    "_id": None,
+                    "pushed": {"$push": "$v"},
+                    "set": {"$addToSet": not_null},
+                    "removed": {"$push": not_null},
+                }
+            }
+        ]
+    )
+    assert grouped == {"_id": None, "pushed": [None, 5, 5], "set": [5], "removed": [5, 5]}
+    # Count("v", distinct=True): a $group of $addToSet alone.
+    [counted] = database.c.aggregate(
+        [{"$group": {"_id": None, "n": {"$addToSet": not_null}}}, {"$project": {"n": {"$size": "$n"}}}]
+    )
+    assert counted == {"_id": None, "n": 1}
+    # Sum("v") over nulls only, as django-mongodb-backend sends it: None, not 0.
+    [summed] = database.c.aggregate(
+        [
+            {"$match": {"_id": {"$in": [1, 4]}}},
+            {"$group": {"_id": None, "s": {"$push": not_null}}},
+            {"$project": {"s": {"$cond": [{"$eq": [{"$size": "$s"}, 0]}, None, {"$sum": "$s"}]}}},
+        ]
+    )
+    assert summed == {"_id": None, "s": None}
+
+
+@pytest.fixture(scope="module")
+def blocks(client):
+    """100 documents of 100 keys each, read-only: enough to tell a hash lookup
+    from comparing every pair (mongoeco inserts are too slow for more)."""
+    collection = client.compat_shared.blocks
+    collection.insert_many(
+        [{"_id": b, "name": f"block{b}", "keys": list(range(b * 100, (b + 1) * 100))} for b in range(100)]
+    )
+    return collection
+
+
+# 500 documents, each joining the block that holds its key.
+KEYS_JOINED_TO_BLOCKS = [
+    {"$limit": 1},
+    {"$project": {"_id": 0, "key": {"$range": [0, 10_000, 20]}}},
+    {"$unwind": "$key"},
+]
+
+
+def test_lookup_with_an_empty_pipeline_joins_by_hash(blocks):
+    # select_related() as django-mongodb-backend sends it.
+    lookup = {"from": "blocks", "pipeline": [], "as": "block", "localField": "key", "foreignField": "keys"}
+    started = time.monotonic()
+    joined = list(blocks.aggregate([*KEYS_JOINED_TO_BLOCKS, {"$lookup": lookup}, {"$unwind": "$block"}]))
+    assert [(document["key"], document["block"]["_id"]) for document in joined] == [
+        (k, k // 100) for k in range(0, 10_000, 20)
+    ]
+    # Comparing every pair of documents took about 5 s.
+    assert time.monotonic() - started < 3
+
+
+def test_lookup_with_a_pipeline_runs_it_on_each_documents_matches(blocks):
+    # A filter on a related model as django-mongodb-backend sends it.
+    lookup = {
+        "from": "blocks",
+        "let": {"key": "$key"},
+        "pipeline": [
+            {"$match": {"$expr": {"$ne": [{"$mod": ["$$key", 200]}, 0]}}},
+            {"$project": {"name": 1}},
+        ],
+        "as": "block",
+        "localField": "key",
+        "foreignField": "keys",
+    }
+    started = time.monotonic()
+    joined = list(blocks.aggregate([*KEYS_JOINED_TO_BLOCKS, {"$lookup": lookup}, {"$unwind": "$block"}]))
+    assert [(document["key"], document["block"]) for document in joined] == [
+        (k, {"_id": k // 100, "name": f"block{k // 100}"}) for k in range(0, 10_000, 20) if k % 200
+    ]
+    # Comparing every pair of documents took about 6 s.
+    assert time.monotonic() - started < 3
+
+
+# --- $in and $nin ------------------------------------------------------------
+
+
 def test_in_and_nin_accept_thousands_of_values(database):
     database.c.insert_many([{"_id": n, "n": n, "s": f"s{n}", "tags": [n, -n]} for n in range(20)])
     many = list(range(10, 5010))
     assert database.c.count_documents({"n": {"$in": many}}) == 10
     assert database.c.count_documents({"s": {"$in": [f"s{n}" for n in many]}}) == 10
-    assert ids(database.c.aggregate([{"$match": {"n": {"$in": many}}}, {"$match": {"n": {"$lt": 12}}}])) == [10, 11]
+    # The second $match runs in Python, on the documents the first one found.
+    matched = database.c.aggregate([{"$match": {"n": {"$in": many}}}, {"$match": {"n": {"$lt": 12}}}])
+    assert ids(matched) == [10, 11]
     assert ids(database.c.find({"n": {"$nin": many}})) == list(range(10))
     database.c.create_index("tags")  # a multikey index
     assert database.c.count_documents({"tags": {"$in": [-n for n in many]}}) == 10
     assert database.c.delete_many({"n": {"$in": many}}).deleted_count == 10
 
 
+def test_long_in_lists_are_looked_up_in_a_set(blocks):
+    even_blocks = range(0, 100, 2)
+    started = time.monotonic()
+    keys = [b * 100 + 7 for b in even_blocks] + list(range(10_000, 11_000))
+    assert blocks.count_documents({"keys": {"$in": keys}}) == 50
+    names = [f"block{b}" for b in even_blocks] + [f"other{n}" for n in range(30_000)]
+    assert blocks.count_documents({"name": {"$nin": names}}) == 50
+    # Comparing each value with each listed one, or hashing the list again
+    # for each document, took 5 to 10 s.
+    assert time.monotonic() - started < 3
+
+
+# --- Indexes -----------------------------------------------------------------
+
+
 def test_indexes_on_one_key_pattern_with_different_partial_filters(database):
     # django-allauth's EmailAddress: a unique email among verified addresses
     # next to a plain index on email, and one primary address per user.
     emails = database.emails
-    emails.create_index("email", unique=True, name="unique_verified_email", partialFilterExpression={"verified": True})
+    emails.create_index("email", name="unique_verified_email", unique=True, partialFilterExpression={"verified": True})
     emails.create_index("email", name="email_idx")
-    emails.create_index("email", unique=True, name="unique_primary", partialFilterExpression={"primary": True})
+    emails.create_index("email", name="unique_primary", unique=True, partialFilterExpression={"primary": True})
     names = {index["name"]: index.get("partialFilterExpression") for index in emails.list_indexes()}
     assert names == {
         "_id_": None,
@@ -194,65 +385,6 @@ def test_indexes_on_one_key_pattern_with_different_partial_filters(database):
         emails.create_index("email", name="other", partialFilterExpression={"primary": True})
 
 
-def test_numbers_compare_by_value_across_bson_types(database):
-    # Django stores IntegerField values as Int64; pipelines compute int32.
-    database.c.insert_many([{"_id": 1, "n": Int64(4)}, {"_id": 2, "n": 4}, {"_id": 3, "n": 4.0}, {"_id": 4, "n": Int64(3)}])
-    database.c.update_one({"_id": 4}, [{"$set": {"n": {"$add": ["$n", {"$literal": 1}]}}}])
-    for query in (
-        {"n": 4},
-        {"n": Int64(4)},
-        {"n": 4.0},
-        {"n": {"$in": [Int64(4), 99]}},
-        {"n": {"$gte": 4, "$lt": Int64(5)}},
-    ):
-        assert ids(database.c.find(query)) == [1, 2, 3, 4], query
-    assert ids(database.c.find({"n": {"$ne": Int64(4)}})) == []
-    assert ids(database.c.find({"n": {"$gt": 10}})) == []
-    assert [document["_id"] for document in database.c.find({"n": {"$lt": 10}}).sort([("n", 1), ("_id", -1)])] == [4, 3, 2, 1]
-    # A conditional $inc, as a seat is taken: only while below capacity.
-    database.course.insert_one({"_id": 1, "enrolled": Int64(1), "capacity": Int64(2)})
-    take_seat = {"_id": 1, "$expr": {"$lt": ["$enrolled", "$capacity"]}}
-    assert database.course.update_one(take_seat, [{"$set": {"enrolled": {"$add": ["$enrolled", 1]}}}]).modified_count == 1
-    assert database.course.update_one(take_seat, {"$inc": {"enrolled": 1}}).modified_count == 0
-    assert database.course.count_documents({"enrolled": Int64(2)}) == 1
-
-
-def test_date_trunc_in_a_timezone(database):
-    database.c.insert_many(
-        [
-            {"_id": 1, "at": datetime.datetime(2024, 3, 5, 10, 0)},  # Tuesday, 04:00 in Chicago (CST)
-            {"_id": 2, "at": datetime.datetime(2024, 7, 1, 3, 0)},  # Sunday 22:00 the day before (CDT)
-            {"_id": 3, "at": None},
-        ]
-    )
-    pipeline = [
-        {
-            "$project": {
-                unit: {"$dateTrunc": {"date": "$at", "unit": unit, "startOfWeek": "mon", "timezone": "America/Chicago"}}
-                for unit in ("month", "week", "day", "hour")
-            }
-        },
-        {"$sort": {"_id": 1}},
-    ]
-    assert list(database.c.aggregate(pipeline)) == [
-        {
-            "_id": 1,
-            "month": datetime.datetime(2024, 3, 1, 6),
-            "week": datetime.datetime(2024, 3, 4, 6),
-            "day": datetime.datetime(2024, 3, 5, 6),
-            "hour": datetime.datetime(2024, 3, 5, 10),
-        },
-        {
-            "_id": 2,
-            "month": datetime.datetime(2024, 6, 1, 5),
-            "week": datetime.datetime(2024, 6, 24, 5),
-            "day": datetime.datetime(2024, 6, 30, 5),
-            "hour": datetime.datetime(2024, 7, 1, 3),
-        },
-        {"_id": 3, "month": None, "week": None, "day": None, "hour": None},
-    ]
-
-
 def test_list_indexes_shape(database):
     database.c.create_index([("a", 1), ("b", -1)], name="a_b")
     database.c.create_index("u", unique=True)
@@ -263,17 +395,17 @@ def test_list_indexes_shape(database):
     ]
 
 
-# --- behaviour mongoeco already matches, relied on by the app ----------------
+# --- Behaviour mongoeco already matches, relied on by the app ----------------
 
 
 def test_conditional_find_and_modify(database):
     database.course.insert_one({"_id": 1, "seats": 0})
     take = {"_id": 1, "seats": {"$lt": 2}}
-    after = ReturnDocument.AFTER
-    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}, return_document=after)["seats"] == 1
-    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}, return_document=after)["seats"] == 2
-    assert database.course.find_one_and_update(take, {"$inc": {"seats": 1}}) is None
-    assert database.course.update_one(take, {"$inc": {"seats": 1}}).matched_count == 0
+    one_more = {"$inc": {"seats": 1}}
+    assert database.course.find_one_and_update(take, one_more, return_document=ReturnDocument.AFTER)["seats"] == 1
+    assert database.course.find_one_and_update(take, one_more, return_document=ReturnDocument.AFTER)["seats"] == 2
+    assert database.course.find_one_and_update(take, one_more) is None
+    assert database.course.update_one(take, one_more).matched_count == 0
 
 
 def test_unique_index_violation_is_a_duplicate_key_error(database):
@@ -293,7 +425,9 @@ def test_expressions_and_stages(database):
             {"_id": 3, "name": "Cy", "score": 30},
         ]
     )
-    database.b.insert_many([{"_id": 1, "a_id": 1, "k": "x"}, {"_id": 2, "a_id": 1, "k": "y"}, {"_id": 3, "a_id": 3, "k": "z"}])
+    database.b.insert_many(
+        [{"_id": 1, "a_id": 1, "k": "x"}, {"_id": 2, "a_id": 1, "k": "y"}, {"_id": 3, "a_id": 3, "k": "z"}]
+    )
     projected = database.a.aggregate(
         [
             {
@@ -321,7 +455,10 @@ def test_expressions_and_stages(database):
                 "$lookup": {
                     "from": "b",
                     "let": {"parent": "$_id"},
-                    "pipeline": [{"$match": {"$expr": {"$eq": ["$a_id", "$$parent"]}}}, {"$project": {"k": 1, "_id": 0}}],
+                    "pipeline": [
+                        {"$match": {"$expr": {"$eq": ["$a_id", "$$parent"]}}},
+                        {"$project": {"k": 1, "_id": 0}},
+                    ],
                     "as": "bs",
                 }
             },
@@ -336,7 +473,9 @@ def test_expressions_and_stages(database):
             {
                 "$facet": {
                     "count": [{"$count": "n"}],
-                    "totals": [{"$group": {"_id": None, "sum": {"$sum": "$score"}, "max": {"$max": "$score"}}}],
+                    "totals": [
+                        {"$group": {"_id": None, "sum": {"$sum": "$score"}, "max": {"$max": "$score"}}}
+                    ],
                 }
             },
         ]
