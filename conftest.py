@@ -10,6 +10,7 @@ permissions in place. Tests ask for the database with the ``db`` fixture
 """
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 KEPT_COLLECTIONS = {"django_migrations", "django_content_type", "auth_permission"}
@@ -35,3 +36,10 @@ def db(django_db_setup, django_db_blocker):
 def transactional_db(db):
     """Every test here is "transactional": the database has no transactions."""
     yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters and cached sessions must not leak from one test into the next."""
+    yield
+    cache.clear()

@@ -1,3 +1,7 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
 from bson import ObjectId
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import IntegrityError, models
@@ -84,3 +88,62 @@ class User(AbstractBaseUser, PermissionsMixin):
     def next_student_number(cls) -> int:
         last = cls.objects.order_by("-student_number").values_list("student_number", flat=True).first()
         return (last or 0) + 1
+
+
+class ApiTokenManager(models.Manager):
+    # Use-time is written at most this often, not on every request: each write
+    # costs a round trip, and a minute is precise enough for "last used".
+    TOUCH_EVERY = timedelta(minutes=1)
+
+    def issue(self, *, user, name: str) -> tuple["ApiToken", str]:
+        """A new token for user: the model, and the key, which only the caller ever sees."""
+        key = f"{ApiToken.KEY_PREFIX}{secrets.token_urlsafe(32)}"
+        token = self.create(user=user, name=name, key_hash=ApiToken.hash(key), hint=key[: ApiToken.HINT_LENGTH])
+        return token, key
+
+    def user_for_key(self, key: str):
+        """The active user a presented key belongs to, or None."""
+        token = self.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
+        if token is None or not token.user.is_active:
+            return None
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > self.TOUCH_EVERY:
+            self.filter(pk=token.pk).update(last_used_at=now)
+        return token.user
+
+
+class ApiToken(models.Model):
+    """A key a student or staff member made for scripts calling the API as themselves.
+
+    Only a SHA-256 hash of the key is stored: the key is 256 random bits, so a
+    fast hash is enough, and a leaked database does not leak usable keys.
+    """
+
+    KEY_PREFIX = "rgs_"
+    HINT_LENGTH = 8
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=60, help_text=_("What the token is for, e.g. “grades script”."))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    # The key's first characters, to tell tokens apart on the profile page.
+    hint = models.CharField(_("hint"), max_length=HINT_LENGTH, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenManager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    def get_absolute_url(self):
+        return reverse("accounts:profile")
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("courses/", include("catalog.urls")),
     path("enrollments/", include("enrollment.urls")),
+    path("api/", include("school.api.urls")),
 ]
 
 handler403 = "school.views.permission_denied"

@@ -1,0 +1,99 @@
+"""The catalog as JSON: the same search and filters as the catalog page, and each course's eligibility."""
+
+import datetime
+from typing import Annotated
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Path, Query, Router, Schema
+
+from enrollment.eligibility import enrollment_eligibility
+from school.api.auth import TOKEN_OR_SESSION
+from school.api.errors import InvalidInput, ReasonOut, errors
+from school.api.pagination import Page, PageParams, paginate
+
+from .forms import CourseFilterForm
+from .models import Course
+
+router = Router(tags=["courses"])
+
+CourseCode = Annotated[str, Path(min_length=1, max_length=16, example="CS101")]
+
+
+class TermOut(Schema):
+    slug: str
+    name: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    enrollment_opens_at: datetime.datetime
+    enrollment_closes_at: datetime.datetime
+    drop_deadline: datetime.datetime
+
+
+class ScheduleOut(Schema):
+    days: str = Field(description="Letters from MTWRFSU (R is Thursday, U is Sunday); empty when unscheduled.")
+    starts_at: datetime.time | None
+    ends_at: datetime.time | None
+    display: str
+
+
+class CourseOut(Schema):
+    code: str
+    title: str
+    instructor: str
+    credits: int
+    term: TermOut
+    schedule: ScheduleOut
+    capacity: int
+    seats_left: int
+    waitlist_count: int
+
+    @staticmethod
+    def resolve_schedule(course):
+        return {"days": course.meeting_days, "starts_at": course.starts_at, "ends_at": course.ends_at,
+                "display": course.schedule_display}
+
+
+class CourseDetailOut(CourseOut):
+    description: str
+    prerequisites: list[str] = Field(description="Codes of the courses to pass first.")
+
+    @staticmethod
+    def resolve_prerequisites(course):
+        return [prerequisite.code for prerequisite in course.prerequisites.order_by("code")]
+
+
+class EligibilityOut(Schema):
+    course: str = Field(validation_alias="course.code")
+    can_enroll: bool
+    will_waitlist: bool = Field(description="Enrolling now would put the caller on the waitlist.")
+    reasons: list[ReasonOut] = Field(description="Everything that stands in the way, blocking or not.")
+
+
+class CourseFilters(PageParams):
+    q: str = Field("", max_length=100, description="Text in the code, title or instructor.")
+    term: str = Field("", max_length=60, description="A term's slug, e.g. fall-2026.")
+    open_seats: bool = Field(False, description="Only courses with a free seat.")
+
+
+@router.get("/", response={200: Page[CourseOut], **errors(400)}, summary="Search the catalog")
+def course_list(request, filters: Query[CourseFilters]):
+    form = CourseFilterForm(filters.dict(exclude={"page"}))
+    if not form.is_valid():
+        raise InvalidInput(form.errors)
+    return paginate(request, form.filter(Course.objects.with_term()), filters.page)
+
+
+@router.get("/{code}/", response={200: CourseDetailOut, **errors(400, 404)}, summary="A course")
+def course_detail(request, code: CourseCode):
+    return get_object_or_404(Course.objects.with_term(), code=code)
+
+
+@router.get(
+    "/{code}/eligibility/",
+    auth=TOKEN_OR_SESSION,
+    response={200: EligibilityOut, **errors(400, 401, 404)},
+    summary="Why the caller may or may not enroll",
+)
+def course_eligibility(request, code: CourseCode):
+    course = get_object_or_404(Course.objects.with_term(), code=code)
+    return enrollment_eligibility(student=request.auth, course=course)
