@@ -16,6 +16,9 @@ ORDERINGS = {
 class CourseFilterForm(forms.Form):
     """The catalog's search box and filters; every value is validated, never passed raw."""
 
+    # Labels sit above or beside their fields in the filter bar: no colon.
+    label_suffix = ""
+
     q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
     term = forms.ChoiceField(
         label=_("Term"),
