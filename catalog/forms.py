@@ -16,9 +16,6 @@ ORDERINGS = {
 class CourseFilterForm(forms.Form):
     """The catalog's search box and filters; every value is validated, never passed raw."""
 
-    # Labels sit above or beside their fields in the filter bar: no colon.
-    label_suffix = ""
-
     q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
     term = forms.ChoiceField(
         label=_("Term"),
@@ -44,6 +41,11 @@ class CourseFilterForm(forms.Form):
             ("instructor", _("Instructor")),
         ],
     )
+
+    def __init__(self, *args, **kwargs):
+        # Labels sit above or beside their fields in the filter bar: no colon.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def filter(self, courses):
         data = self.cleaned_data
