@@ -43,3 +43,23 @@ def empty_cache():
     """Rate-limit counters and cached sessions must not leak from one test into the next."""
     yield
     cache.clear()
+
+
+@pytest.fixture
+def registrar(db):
+    """A staff member in the Registrar group, not a superuser."""
+    from django.contrib.auth.models import Group
+
+    from accounts.registrar_group import REGISTRAR_GROUP, setup_registrar_group
+    from accounts.tests.factories import StaffFactory
+
+    setup_registrar_group()
+    user = StaffFactory(email="registrar@example.edu", first_name="Rita", last_name="Registrar")
+    user.groups.add(Group.objects.get(name=REGISTRAR_GROUP))
+    return user
+
+
+@pytest.fixture
+def registrar_client(client, registrar):
+    client.force_login(registrar)
+    return client

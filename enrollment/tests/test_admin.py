@@ -1,0 +1,235 @@
+import csv
+import datetime
+import io
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from catalog.models import Course, Term
+from catalog.tests.factories import CourseFactory, TermFactory
+from enrollment.models import Enrollment, EnrollmentEvent, Status
+from enrollment.services import enrollment_create
+from enrollment.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.usefixtures("db")
+
+CHANGELIST = reverse("admin:enrollment_enrollment_changelist")
+ADD = reverse("admin:enrollment_enrollment_add")
+
+
+def act(client, action, enrollments, **data):
+    return client.post(CHANGELIST, {"action": action, "_selected_action": [e.pk for e in enrollments], **data})
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def fetch(enrollment) -> Enrollment:
+    return Enrollment.objects.get(pk=enrollment.pk)
+
+
+def counters(course) -> tuple[int, int]:
+    course.refresh_from_db()
+    return course.enrolled_count, course.waitlist_count
+
+
+def logged(enrollment) -> list[str]:
+    return list(LogEntry.objects.filter(object_id=str(enrollment.pk)).values_list("change_message", flat=True))
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).isoformat()
+
+
+def listed(response) -> list[str]:
+    return [f"{e.student.email} {e.course.code}" for e in response.context["cl"].result_list]
+
+
+def test_search_by_student_email_or_course_code_and_filter_by_term_status_grade(registrar_client, term, past_term):
+    ada, bob = UserFactory(email="ada@example.edu"), UserFactory(email="bob@example.edu")
+    old = CourseFactory(code="HIST100", term=past_term)
+    EnrollmentFactory(student=ada, course=old, grade="A")
+    EnrollmentFactory(student=bob, course=old, grade="B")
+    EnrollmentFactory(student=ada, course=CourseFactory(code="CS101", term=term), status=Status.WAITLISTED)
+
+    def search(**params):
+        response = registrar_client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return sorted(listed(response))
+
+    assert search(q="ada@") == ["ada@example.edu CS101", "ada@example.edu HIST100"]
+    assert search(q="cs101") == ["ada@example.edu CS101"]
+    assert search(**{"course__term__id__exact": past_term.pk}) == ["ada@example.edu HIST100", "bob@example.edu HIST100"]
+    assert search(status__exact="waitlisted") == ["ada@example.edu CS101"]
+    assert search(grade__exact="B") == ["bob@example.edu HIST100"]
+
+
+def test_the_enrollment_list_costs_the_same_queries_for_few_or_many_rows(
+    registrar_client, term, django_assert_max_num_queries
+):
+    def page():
+        with django_assert_max_num_queries(7) as queries:
+            assert registrar_client.get(CHANGELIST).status_code == 200
+        return len(queries.captured_queries)
+
+    EnrollmentFactory(course=CourseFactory(term=term))
+    few = page()
+    EnrollmentFactory.create_batch(4, course=CourseFactory(term=term))
+    assert page() == few
+
+
+def test_adding_goes_through_enrollment_create_and_overbooks_only_when_asked(registrar_client, registrar, course):
+    ada, bob, cy, dee = UserFactory.create_batch(4)
+    search = {"app_label": "enrollment", "model_name": "enrollment", "field_name": "student", "term": cy.email}
+    found = registrar_client.get(reverse("admin:autocomplete"), search).json()["results"]
+    assert [student["id"] for student in found] == [str(cy.pk)]
+    assert "Override capacity" in registrar_client.get(ADD).content.decode()
+
+    for student in (ada, bob, cy):
+        assert registrar_client.post(ADD, {"student": student.pk, "course": course.pk}).status_code == 302
+    registrar_client.post(ADD, {"student": dee.pk, "course": course.pk, "override_capacity": "on"})
+
+    statuses = {e.student_id: e.status for e in Enrollment.objects.all()}
+    assert statuses == {ada.pk: "enrolled", bob.pk: "enrolled", cy.pk: "waitlisted", dee.pk: "enrolled"}
+    assert counters(course) == (3, 1)
+    waitlisted = EnrollmentEvent.objects.get(enrollment__student=cy)
+    assert (waitlisted.actor, waitlisted.via, waitlisted.to_status) == (registrar, "admin", "waitlisted")
+    assert EnrollmentEvent.objects.get(enrollment__student=dee).note == "capacity override"
+    assert logged(Enrollment.objects.get(student=cy)) == ["Added."]
+    assert logged(Enrollment.objects.get(student=dee)) == ["Added with a capacity override."]
+
+
+def test_an_ineligible_student_gets_every_reason_as_a_form_error_and_nothing_is_written(
+    registrar_client, student, course
+):
+    course.prerequisites.add(CourseFactory(code="CS100", title="Basics", term=course.term))
+    Term.objects.filter(pk=course.term_id).update(enrollment_closes_at=timezone.now())
+
+    response = registrar_client.post(ADD, {"student": student.pk, "course": course.pk, "override_capacity": "on"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Enrollment for Fall 2026 is closed.",
+        "CS101 requires CS100 (Basics) with a passing grade.",
+    ]
+    assert not Enrollment.objects.exists() and counters(course) == (0, 0)
+
+
+def test_set_grade_asks_for_the_grade_then_grades_the_enrolled_and_refuses_the_others(
+    registrar_client, registrar, course
+):
+    graded, waiting = UserFactory.create_batch(2)
+    Course.objects.filter(pk=course.pk).update(capacity=1)
+    enrolled = enrollment_create(student=graded, course=course)
+    waitlisted = enrollment_create(student=waiting, course=course)
+
+    page = act(registrar_client, "set_grade", [enrolled, waitlisted])
+    assert page.status_code == 200 and page.context["form"].fields["grade"]
+    assert {enrollment.pk for enrollment, _reason in page.context["rows"]} == {enrolled.pk, waitlisted.pk}
+
+    missing = act(registrar_client, "set_grade", [enrolled, waitlisted], confirmed="yes")
+    assert missing.status_code == 200 and missing.context["form"].errors == {"grade": ["This field is required."]}
+
+    done = act(registrar_client, "set_grade", [enrolled, waitlisted], confirmed="yes", grade="B+")
+    assert done.status_code == 302
+    assert (fetch(enrolled).grade, fetch(waitlisted).grade) == ("B+", "")
+    assert messages_of(done) == [
+        f"1 graded; 1 refused: {waitlisted}: Only an enrolled student can be graded; {waiting} is waitlisted."
+    ]
+    event = EnrollmentEvent.objects.get(enrollment=enrolled, note__startswith="grade")
+    assert (event.actor, event.via, event.note) == (registrar, "admin", "grade set to B+")
+    assert logged(enrolled) == ["Grade set to B+."]
+
+
+def test_drop_frees_the_seat_and_asks_before_overriding_the_deadline(registrar_client, registrar, term, course):
+    ada, bob, cy = UserFactory.create_batch(3)
+    Course.objects.filter(pk=course.pk).update(capacity=1)
+    in_time = enrollment_create(student=ada, course=course)
+    waiting = enrollment_create(student=bob, course=course)
+    late_course = CourseFactory(term=TermFactory(), code="CS102")
+    late = enrollment_create(student=cy, course=late_course)
+    Term.objects.filter(pk=late_course.term_id).update(drop_deadline=timezone.now())
+
+    page = act(registrar_client, "drop", [in_time, late])
+
+    assert page.status_code == 200
+    assert messages_of(page) == ["1 dropped"]
+    assert fetch(in_time).status == Status.DROPPED and fetch(waiting).status == Status.ENROLLED
+    deadline_passed = f"The drop deadline for {late_course.term} has passed."
+    assert [(enrollment.pk, reason) for enrollment, reason in page.context["rows"]] == [(late.pk, deadline_passed)]
+    assert fetch(late).status == Status.ENROLLED
+
+    confirmed = act(registrar_client, "drop", [late], confirmed="yes")
+
+    assert confirmed.status_code == 302 and messages_of(confirmed) == ["1 dropped"]
+    assert fetch(late).status == Status.DROPPED and counters(late_course) == (0, 0)
+    event = EnrollmentEvent.objects.get(enrollment=late, to_status="dropped")
+    assert (event.actor, event.via, event.note) == (registrar, "admin", "after the drop deadline")
+    assert logged(in_time) == ["Dropped."] and logged(late) == ["Dropped after the drop deadline (override)."]
+
+
+def test_promote_takes_free_seats_in_order_and_asks_before_overbooking(registrar_client, registrar, course):
+    first, _second = (enrollment_create(student=s, course=course) for s in UserFactory.create_batch(2))
+    waiting = [enrollment_create(student=s, course=course) for s in UserFactory.create_batch(2)]
+    Course.objects.filter(pk=course.pk).update(capacity=3)
+
+    page = act(registrar_client, "promote", [*reversed(waiting), first])
+
+    assert messages_of(page) == [f"1 promoted; 1 refused: {first}: {first.student} is not on the waitlist for CS101."]
+    assert fetch(waiting[0]).status == Status.ENROLLED
+    assert [enrollment.pk for enrollment, _reason in page.context["rows"]] == [waiting[1].pk]
+
+    act(registrar_client, "promote", [waiting[1]], confirmed="yes")
+
+    assert fetch(waiting[1]).status == Status.ENROLLED and counters(course) == (4, 0)
+    assert EnrollmentEvent.objects.get(enrollment=waiting[1], to_status="enrolled").note == "capacity override"
+    assert logged(waiting[1]) == ["Promoted beyond capacity (override)."]
+
+
+def test_export_writes_one_csv_row_per_selected_enrollment(registrar_client, term, past_term):
+    ada = UserFactory(email="ada@example.edu", first_name="Ada", last_name="Lovelace", student_number=7)
+    mallory = UserFactory(email="m@example.edu", first_name="=HYPERLINK(1)", last_name="X", student_number=8)
+    graded = EnrollmentFactory(student=ada, course=CourseFactory(code="HIST100", term=past_term), grade="A-")
+    waiting = enrollment_create(student=mallory, course=CourseFactory(code="CS101", term=term, capacity=0))
+    EnrollmentFactory(course=CourseFactory(term=term))  # not selected
+
+    response = act(registrar_client, "export_csv", [graded, waiting])
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="enrollments-')
+    header, *rows = csv.reader(io.StringIO(response.content.decode()))
+    assert header == [
+        "student email", "student number", "name", "course code", "term", "status", "grade", "waitlisted_at",
+        "created_at",
+    ]
+    graded, waiting = fetch(graded), fetch(waiting)
+    assert sorted(rows) == [
+        ["ada@example.edu", "7", "Ada Lovelace", "HIST100", "Spring 2026", "enrolled", "A-", "",
+         local(graded.created_at)],
+        ["m@example.edu", "8", "'=HYPERLINK(1) X", "CS101", "Fall 2026", "waitlisted", "",
+         local(waiting.waitlisted_at), local(waiting.created_at)],
+    ]
+
+
+def test_an_enrollment_page_is_read_only_and_an_active_one_cannot_be_deleted(registrar_client, student, course):
+    enrollment = enrollment_create(student=student, course=course)
+    change = reverse("admin:enrollment_enrollment_change", args=[enrollment.pk])
+    page = registrar_client.get(change)
+    assert page.status_code == 200 and page.context["title"] == "View enrollment"
+    html = page.content.decode()
+    assert 'name="grade"' not in html and "Student pages" in html  # the history: enrolled from the student pages
+    assert registrar_client.post(change, {"grade": "A"}).status_code == 403
+
+    delete = reverse("admin:enrollment_enrollment_delete", args=[enrollment.pk])
+    refused = registrar_client.post(delete, {"post": "yes"})
+    assert refused.status_code == 200 and f"{enrollment}: drop it first" in refused.content.decode()
+    assert Enrollment.objects.filter(pk=enrollment.pk).exists()
+
+    act(registrar_client, "drop", [enrollment])
+    assert registrar_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Enrollment.objects.filter(pk=enrollment.pk).exists() and counters(course) == (0, 0)
