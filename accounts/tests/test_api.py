@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import ApiToken, User
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from school.api import throttling
-from school.api.testing import token_client
+from school.api.testing import error_of, token_client
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -19,13 +19,6 @@ SIGNUP = {"email": "Grace@Example.edu", "password": PASSWORD, "first_name": "Gra
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     cache.clear()
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    return body["error"]
 
 
 def sign_up(client, body):

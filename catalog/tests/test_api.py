@@ -7,7 +7,7 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.tests.factories import EnrollmentFactory
 from school.api import pagination
-from school.api.testing import token_client
+from school.api.testing import error_of, token_client
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -27,13 +27,6 @@ def course(term):
     course.prerequisites.add(CourseFactory(code="CS101", term=term))
     return course
 
-
-def error_of(response, status):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
-    return body["error"]
 
 
 def test_anyone_can_search_filter_and_page_through_the_catalog(client, term, monkeypatch):

@@ -11,7 +11,7 @@ from enrollment.models import Enrollment, EnrollmentEvent
 from enrollment.services import enrollment_create
 from enrollment.tests.factories import EnrollmentFactory
 from school.api import throttling
-from school.api.testing import token_client
+from school.api.testing import error_of, token_client
 
 
 @pytest.fixture(autouse=True)
@@ -22,13 +22,6 @@ def fresh_rate_limits():
 @pytest.fixture
 def api(student):
     return token_client(student)
-
-
-def error_of(response, status):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    return body["error"]
 
 
 def enroll(client, code):

@@ -9,3 +9,12 @@ def token_client(user) -> Client:
     """A test client that calls the API as user with a fresh API token, as a script would."""
     _token, key = ApiToken.objects.issue(user=user, name="tests")
     return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+def error_of(response, status: int) -> dict:
+    """The body's error object, after checking the status and that the body is only that."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    return body["error"]
