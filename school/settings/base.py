@@ -195,7 +195,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Rate limits count anonymous callers by REMOTE_ADDR; behind N trusted proxies
 # set this to N so the client's address is read from X-Forwarded-For, which
 # would otherwise let a caller pick their own.
-NINJA_NUM_PROXIES = 0
+NINJA_NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 
 # --- Security headers ------------------------------------------------------------------
 # No inline script or style anywhere: every page loads its CSS and JS from
