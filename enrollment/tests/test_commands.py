@@ -87,3 +87,12 @@ def test_check_db_fails_on_a_missing_index_and_on_wrong_counters(full_course):
         "problem: enrollment_enrollment: unique index on student_id 1, course_id 1",
         "problem: CS101: counters say 5 enrolled / 1 waiting, enrollments say 2 / 1",
     ]
+
+
+def test_check_db_fix_counters_sets_them_from_the_enrollments(full_course):
+    Course.objects.filter(pk=full_course.pk).update(enrolled_count=3, waitlist_count=0)
+    out = run("check_db", "--fix-counters")
+    assert "fixed: CS101: counters say 3 enrolled / 0 waiting, enrollments say 2 / 1" in out
+    full_course.refresh_from_db()
+    assert (full_course.enrolled_count, full_course.waitlist_count) == (2, 1)
+    assert "seat counters agree" in out

@@ -30,8 +30,8 @@ def expected_indexes(model) -> list[tuple[tuple, bool]]:
     return wanted
 
 
-def counter_mismatches() -> list[str]:
-    """Courses whose seat counters disagree with their enrollments."""
+def counter_mismatches(*, fix: bool = False) -> list[str]:
+    """Courses whose seat counters disagree with their enrollments (set right when fix)."""
     actual = {}
     for row in Enrollment.objects.active().values("course_id", "status").annotate(n=Count("id")):
         actual[(row["course_id"], row["status"])] = row["n"]
@@ -40,6 +40,8 @@ def counter_mismatches() -> list[str]:
         enrolled = actual.get((course.pk, Status.ENROLLED), 0)
         waitlisted = actual.get((course.pk, Status.WAITLISTED), 0)
         if (course.enrolled_count, course.waitlist_count) != (enrolled, waitlisted):
+            if fix:
+                Course.objects.filter(pk=course.pk).update(enrolled_count=enrolled, waitlist_count=waitlisted)
             problems.append(
                 f"{course.code}: counters say {course.enrolled_count} enrolled / {course.waitlist_count} waiting, "
                 f"enrollments say {enrolled} / {waitlisted}"
@@ -50,7 +52,13 @@ def counter_mismatches() -> list[str]:
 class Command(BaseCommand):
     help = "Connect to MongoDB, report its version, and check every expected index and the seat counters."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fix-counters", action="store_true",
+            help="set seat counters that disagree to the enrollments' numbers (run while no one enrolls)",
+        )
+
+    def handle(self, *args, fix_counters, **options):
         connection.ensure_connection()
         info = connection.connection.server_info()
         self.stdout.write(f"MongoDB {info.get('version', '?')} at {connection.settings_dict['HOST']}, "
@@ -70,6 +78,9 @@ class Command(BaseCommand):
                 for keys, unique in expected_indexes(model)
                 if (keys, unique) not in present
             ]
+        fixed = counter_mismatches(fix=True) if fix_counters else []
+        for problem in fixed:
+            self.stdout.write(f"fixed: {problem}")
         problems = missing + counter_mismatches()
         for problem in problems:
             self.stderr.write(f"problem: {problem}")
