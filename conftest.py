@@ -9,6 +9,8 @@ permissions in place. Tests ask for the database with the ``db`` fixture
 (or a fixture that needs it), never with ``@pytest.mark.django_db``.
 """
 
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -63,3 +65,12 @@ def registrar(db):
 def registrar_client(client, registrar):
     client.force_login(registrar)
     return client
+
+
+SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser test left its screenshots (its own output is captured)."""
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+        terminalreporter.write_line(f"browser journey screenshots: {SCREENSHOTS}")

@@ -15,7 +15,7 @@ import pytest
 from catalog.tests.factories import CourseFactory, TermFactory
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"  # reported by conftest.py
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
@@ -26,13 +26,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser_page():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     if not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
 
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     # Playwright's sync API runs an event loop in this thread; Django's
     # async-safety check would otherwise refuse the ORM calls made here.
@@ -45,7 +45,6 @@ def browser_page():
         yield page
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    print(f"\nscreenshots: {SCREENSHOTS}")
 
 
 def shoot(page, name):
