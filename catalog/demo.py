@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
+from faker import Faker
 from django.utils import timezone
 
 from accounts.models import User
@@ -136,8 +137,6 @@ def _courses(rng, past, current, upcoming) -> dict:
 
 
 def _students(rng, count) -> list[User]:
-    from faker import Faker
-
     fake = Faker()
     fake.seed_instance(rng.randrange(1 << 30))
     # One hash for every demo student: Argon2 is slow on purpose, and the

@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from catalog.tests.factories import CourseFactory, TermFactory
+from catalog.tests.factories import CourseFactory
 from enrollment.models import Enrollment, EnrollmentEvent
 from enrollment.services import enrollment_create
 from enrollment.tests.factories import EnrollmentFactory

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
