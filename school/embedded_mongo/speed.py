@@ -25,12 +25,17 @@ Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
 tests in ``tests/embedded_mongo/test_speed.py`` fail without it.
 """
 
+import copy
 import datetime
 import inspect
 import math
 import re
 
+import bson
 import mongoeco
+from mongoeco.api._async._database_admin_command_compiler import DatabaseAdminCommandCompiler
+from mongoeco.core.aggregation import join_stages, runtime, stages, transform_stages
+from mongoeco.core.aggregation.runtime import _require_unwind_spec
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.bson_scalars import BsonDouble, BsonInt32, BsonInt64
@@ -40,6 +45,7 @@ from mongoeco.core.paths import get_document_value
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.engines.sqlite_query import json_path_for_field, type_expression_sql, value_expression_sql
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
+from mongoeco.errors import OperationFailure
 
 PINNED_MONGOECO_VERSION = "4.11.0"
 
@@ -315,12 +321,170 @@ def _decode_codec_payload(self, payload, *, preserve_bson_wrappers):
     return decode(payload, preserve_bson_wrappers=preserve_bson_wrappers)
 
 
+
+
+# --- Aggregation: $match ahead of $lookup and $unwind -----------------------
+
+_original_compile_aggregate = DatabaseAdminCommandCompiler.compile_aggregate_operation
+_LOGICAL = frozenset({"$and", "$or", "$nor"})
+
+
+def _filter_paths(match_filter) -> set[str] | None:
+    """The field paths a query filter reads, or None when it may read others
+    ($expr, $where, $text, $jsonSchema...) or its shape is unusual."""
+    if not isinstance(match_filter, dict):
+        return None
+    paths: set[str] = set()
+    for key, value in match_filter.items():
+        if not isinstance(key, str):
+            return None
+        if key in _LOGICAL:
+            if not isinstance(value, list) or not value:
+                return None
+            for clause in value:
+                clause_paths = _filter_paths(clause)
+                if clause_paths is None:
+                    return None
+                paths |= clause_paths
+        elif key == "$comment":
+            continue
+        elif key.startswith("$"):
+            return None
+        else:
+            paths.add(key)
+    return paths
+
+
+def _conjuncts(match_filter: dict) -> list[dict]:
+    """A filter as the list of filters it is the conjunction of (its keys and
+    the clauses of a non-empty top-level $and)."""
+    result = []
+    for key, value in match_filter.items():
+        if key == "$and" and isinstance(value, list) and value and all(isinstance(c, dict) for c in value):
+            for clause in value:
+                result += _conjuncts(clause)
+        else:
+            result.append({key: value})
+    return result
+
+
+def _overlaps(path: str, modified: str) -> bool:
+    return path == modified or path.startswith(modified + ".") or modified.startswith(path + ".")
+
+
+def _modified_paths(stage) -> tuple[str, ...] | None:
+    """The only paths a $lookup or $unwind stage writes (it reads others
+    only to join or to unwind), or None for any other or malformed stage."""
+    if not isinstance(stage, dict) or len(stage) != 1:
+        return None
+    ((operator, spec),) = stage.items()
+    if operator == "$lookup":
+        if isinstance(spec, dict) and isinstance(spec.get("as"), str) and isinstance(spec.get("from"), str):
+            return (spec["as"],)
+        return None
+    if operator == "$unwind":
+        try:
+            path, _preserve, include_array_index = _require_unwind_spec(spec)
+        except OperationFailure:
+            return None
+        return (path,) if include_array_index is None else (path, include_array_index)
+    return None
+
+
+def hoist_matches(pipeline: list) -> list:
+    """Real MongoDB's optimizer moves a $match (or the conjuncts of one) that
+    reads no field a preceding $lookup or $unwind writes ahead of those stages
+    (pipeline optimization, ``getModifiedPaths``): a document's fate under
+    such a filter is the same before and after the join, and an $unwind's
+    copies all share it. django-mongodb-backend puts the filter after every
+    select_related() join; mongoeco ran stages as written, so it joined and
+    deep-copied every document of the collection before filtering, and its
+    indexes were never used (a student's enrollments read every enrollment).
+    A filter that may read other fields ($expr, $where, $text...) stays put.
+    """
+    if not any(isinstance(stage, dict) and "$lookup" in stage for stage in pipeline):
+        return pipeline
+    result: list = []
+    for stage in pipeline:
+        spec = stage.get("$match") if isinstance(stage, dict) and len(stage) == 1 else None
+        if not isinstance(spec, dict) or not spec:
+            result.append(stage)
+            continue
+        # How far back the run of $lookup/$unwind stages before this one goes.
+        start = len(result)
+        while start and _modified_paths(result[start - 1]) is not None:
+            start -= 1
+        if start == len(result):
+            result.append(stage)
+            continue
+        conjuncts = _conjuncts(spec)
+        targets = []
+        for conjunct in conjuncts:
+            paths = _filter_paths(conjunct)
+            position = len(result)
+            if paths is not None:
+                while position > start and not any(
+                    _overlaps(path, modified) for path in paths for modified in _modified_paths(result[position - 1])
+                ):
+                    position -= 1
+            targets.append(position)
+        if all(target == len(result) for target in targets):
+            result.append(stage)
+            continue
+        groups: dict[int, list] = {}
+        for conjunct, target in zip(conjuncts, targets, strict=True):
+            groups.setdefault(target, []).append(conjunct)
+        if len(groups) == 1:
+            # Moved whole: the same stage, earlier.
+            result.insert(targets[0], stage)
+            continue
+        for target in sorted(groups, reverse=True):
+            group = groups[target]
+            result.insert(target, {"$match": group[0] if len(group) == 1 else {"$and": group}})
+    return result
+
+
+def _compile_aggregate_operation(self, spec, *, pipeline_field="pipeline", **kwargs):
+    pipeline = spec.get(pipeline_field)
+    if isinstance(pipeline, list):
+        hoisted = hoist_matches(pipeline)
+        if hoisted is not pipeline:
+            spec = {**spec, pipeline_field: hoisted}
+    return _original_compile_aggregate(self, spec, pipeline_field=pipeline_field, **kwargs)
+
+
+# --- Aggregation: copying documents ------------------------------------------
+
+# Values that deepcopy may share: immutable, and compared by value.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime, *OBJECT_ID_TYPES, bson.ObjectId})
+
+
+def _copy_document(value, memo=None):
+    """Real MongoDB gives each stage's output document its own value. mongoeco
+    makes that copy with ``copy.deepcopy`` for every document at every
+    $lookup, $unwind and $addFields stage; most of a select_related() query's
+    time went to deepcopy's generic machinery (memo table, ObjectIds rebuilt
+    through ``__reduce_ex__``). Copy the dicts and lists, share the immutable
+    scalars, and leave any other type to deepcopy: the same values."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_document(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_document(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value, memo)
+
+
 def apply() -> None:
     """Install the speedups (idempotent)."""
     SQLiteEngine._validate_document_against_unique_indexes = _validate_document_against_unique_indexes
     SQLiteEngine._unique_index_conflict_via_scalar_entries = _unique_index_conflict_via_scalar_entries
     SQLiteEngine._decode_codec_payload = _decode_codec_payload
     SQLiteEngine._field_is_top_level_array_in_collection = _field_is_top_level_array_in_collection
+    DatabaseAdminCommandCompiler.compile_aggregate_operation = _compile_aggregate_operation
+    for module in (join_stages, runtime, stages, transform_stages):
+        module.deepcopy = _copy_document
 
 
 apply()

@@ -11,43 +11,14 @@ the collection. No Django settings are needed.
 
 import datetime
 import itertools
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pymongo
 import pytest
 from bson import Decimal128, Int64, ObjectId
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    data_path = tmp_path_factory.mktemp("embedded_mongo_speed") / "db.sqlite3"
-    state_path = data_path.with_name(data_path.name + ".json")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "school.embedded_mongo", "serve", "--path", str(data_path), "--port", "0"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not state_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"embedded server did not start (exit code {process.poll()})")
-            time.sleep(0.05)
-        state = json.loads(state_path.read_text())
-        with pymongo.MongoClient(
-            f"mongodb://{state['host']}:{state['port']}/?directConnection=true"
-        ) as mongo_client:
-            yield mongo_client
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 _collection_numbers = itertools.count()
@@ -215,3 +186,215 @@ def test_bulk_load_under_unique_indexes_takes_constant_time_per_document(collect
     assert refused(collection, {"email": "user1@example.com"})
     assert refused(collection, {"num": float(BULK_DOCUMENTS - 1)})
     assert elapsed < BULK_LOAD_SECONDS, f"{BULK_DOCUMENTS} inserts took {elapsed:.1f} s"
+
+
+# --- $match ahead of $lookup/$unwind ------------------------------------------
+
+# $set/$unset of a scratch field between the joins and the $match: a no-op
+# that is neither $lookup nor $unwind, so the server runs the $match where
+# it was written, as mongoeco alone did. Results must be the same both ways.
+BARRIER = [{"$set": {"_barrier": 1}}, {"$unset": "_barrier"}]
+
+
+def _with_barrier(pipeline):
+    index = max(i for i, stage in enumerate(pipeline) if "$match" in stage)
+    return pipeline[:index] + BARRIER + pipeline[index:]
+
+
+@pytest.fixture(scope="module")
+def school(client):
+    """Terms, courses and enrollments shaped like the app's, with the
+    student/course unique index Django creates."""
+    database = client.speed_school
+    terms = [{"_id": ObjectId(), "name": f"T{n}", "starts": datetime.datetime(2024, 1 + n, 1)} for n in range(4)]
+    courses = [
+        {
+            "_id": ObjectId(),
+            "code": f"C{n:03d}",
+            "term_id": terms[n % 4]["_id"] if n % 17 else ObjectId(),  # some dangle
+            "credits": n % 5,
+            "tags": ["x", "y"][: n % 3],
+            "meta": {"level": n % 3, "rooms": [{"r": n}, {"r": n + 1}]},
+        }
+        for n in range(60)
+    ]
+    students = [ObjectId() for _ in range(200)]
+    enrollments = []
+    for n in range(ENROLLMENTS):
+        enrollment = {
+            "student_id": students[n % 200],
+            "course_id": courses[(n * 7 + n // 200) % 60]["_id"],
+            "status": ["enrolled", "waitlisted", "dropped"][n % 3],
+            "n": n,
+        }
+        if n % 11 == 0:
+            enrollment["grade"] = None if n % 2 else "A"
+        enrollments.append(enrollment)
+    database.terms.insert_many(terms)
+    database.courses.insert_many(courses)
+    database.enrollments.create_index([("student_id", 1), ("course_id", 1)], unique=True)
+    database.enrollments.insert_many(enrollments)
+    return database, students, courses
+
+
+ENROLLMENTS = 800
+
+SELECT_RELATED = [
+    {"$lookup": {"from": "courses", "pipeline": [], "as": "course", "localField": "course_id", "foreignField": "_id"}},
+    {"$unwind": "$course"},
+    {"$lookup": {"from": "terms", "pipeline": [], "as": "term", "localField": "course.term_id", "foreignField": "_id"}},
+    {"$unwind": "$term"},
+]
+
+
+def _filters(students, courses):
+    return [
+        {"student_id": students[3]},
+        {"student_id": {"$in": students[:5]}, "status": "enrolled"},
+        {"$and": [{"student_id": students[7]}, {"course.credits": {"$gte": 2}}]},
+        {"student_id": students[9], "term.name": "T1"},
+        {"$or": [{"student_id": students[1]}, {"course.code": "C005"}]},
+        {"course": {"$exists": True}, "n": {"$lt": 40}},
+        {"grade": None, "status": {"$ne": "dropped"}},
+        {"$expr": {"$lt": ["$n", 30]}},
+        {"$and": [{"n": {"$lt": 300}}, {"$expr": {"$eq": ["$course.credits", 1]}}]},
+        {"course_id": courses[5]["_id"], "$comment": "hello"},
+        {"term.starts": {"$gte": datetime.datetime(2024, 3, 1)}, "n": {"$mod": [7, 0]}},
+        {"nothing": {"$exists": False}, "course.meta.level": 2, "n": {"$gte": 700}},
+    ]
+
+
+def test_hoisting_the_match_keeps_the_results(school):
+    database, students, courses = school
+    tails = [
+        [],
+        [{"$addFields": {"code": "$course.code"}}, {"$sort": {"code": 1, "n": -1}}, {"$limit": 15}],
+    ]
+    for match in _filters(students, courses):
+        for tail in tails:
+            pipeline = [*SELECT_RELATED, {"$match": match}, *tail]
+            expected = list(database.enrollments.aggregate(_with_barrier(pipeline)))
+            got = list(database.enrollments.aggregate(pipeline))
+            if not tail:  # no $sort: compare as multisets
+                expected.sort(key=lambda d: d["n"])
+                got.sort(key=lambda d: d["n"])
+            assert got == expected, (match, tail)
+
+
+def test_hoisting_keeps_unwind_options_and_reused_names(school):
+    database, students, _courses = school
+    pipelines = [
+        # includeArrayIndex writes "i": a filter on it must wait for it.
+        [{"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "c"}},
+         {"$unwind": {"path": "$c.tags", "includeArrayIndex": "i", "preserveNullAndEmptyArrays": True}},
+         {"$match": {"i": {"$ne": 1}, "student_id": {"$in": students[:20]}}}],
+        # "as" overwrites an existing field the filter reads: not moved.
+        [{"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "status"}},
+         {"$match": {"status": {"$size": 1}, "n": {"$lt": 500}}}],
+        # A filter on a parent of "as" reads it too.
+        [{"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "x.y"}},
+         {"$unwind": "$x.y"},
+         {"$match": {"x": {"$exists": True}, "student_id": students[4]}}],
+        # Unwinding a looked-up array, then filtering on the element.
+        [{"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "c"}},
+         {"$unwind": "$c"}, {"$unwind": "$c.meta.rooms"},
+         {"$match": {"c.meta.rooms.r": {"$gt": 30}, "student_id": {"$in": students[:50]}}},
+         {"$sort": {"n": 1, "c.meta.rooms.r": 1}}],
+    ]
+    for pipeline in pipelines:
+        expected = sorted(database.enrollments.aggregate(_with_barrier(pipeline)), key=repr)
+        got = sorted(database.enrollments.aggregate(pipeline), key=repr)
+        assert got == expected, pipeline
+        assert got or pipeline is pipelines[1]
+
+
+def test_hoist_matches_moves_only_independent_filters():
+    from school.embedded_mongo.speed import hoist_matches
+
+    lookup = {"$lookup": {"from": "c", "localField": "course_id", "foreignField": "_id", "as": "c"}}
+    unwind = {"$unwind": "$c"}
+    assert hoist_matches([lookup, unwind, {"$match": {"s": 1}}]) == [{"$match": {"s": 1}}, lookup, unwind]
+    assert hoist_matches([lookup, unwind, {"$match": {"s": 1, "c.x": 2}}]) == [
+        {"$match": {"s": 1}}, lookup, unwind, {"$match": {"c.x": 2}},
+    ]
+    for stays in ({"c": None}, {"c.x": 1}, {"$expr": {"$eq": ["$s", 1]}}, {"$or": [{"s": 1}, {"c": 1}]},
+                  {"$where": "true"}, {"$text": {"$search": "a"}}):
+        pipeline = [lookup, unwind, {"$match": stays}]
+        assert hoist_matches(pipeline) == pipeline
+    # Not past other stages.
+    pipeline = [lookup, {"$addFields": {"s": 2}}, {"$match": {"s": 1}}]
+    assert hoist_matches(pipeline) == pipeline
+
+
+def test_a_filtered_join_reads_only_the_matching_documents(school):
+    database, students, _courses = school
+    pipeline = [*SELECT_RELATED, {"$match": {"student_id": students[11]}}, {"$sort": {"n": -1}}]
+    list(database.enrollments.aggregate(pipeline))  # warm up
+
+    def best_of_three(stages):
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            result = list(database.enrollments.aggregate(stages))
+            timings.append(time.perf_counter() - started)
+        return min(timings), result
+
+    slow, expected = best_of_three(_with_barrier(pipeline))
+    fast, got = best_of_three(pipeline)
+    assert got == expected and got
+    # Joining all 800 enrollments first takes ~0.15 s or more; filtering
+    # first with the index reads 4. A wide margin for a busy machine.
+    print(f"filtered join {fast:.3f} s, unfiltered {slow:.3f} s")
+    assert fast < slow / 4, f"filtered join took {fast:.3f} s, unfiltered {slow:.3f} s"
+
+
+# --- copying documents --------------------------------------------------------
+
+
+def test_stages_copy_documents_independently(collection):
+    collection.insert_many(
+        [{"_id": n, "subs": [{"k": n, "deep": {"v": [n]}}, {"k": n + 1, "deep": {"v": []}}], "at": datetime.datetime(2024, 1, 1),
+          "ref": ObjectId("0123456789abcdef01234567"), "d": Decimal128("1.5"), "i": Int64(3)} for n in range(3)]
+    )
+    got = list(collection.aggregate([
+        {"$unwind": "$subs"},
+        {"$set": {"subs.deep.v": {"$concatArrays": ["$subs.deep.v", [9]]}, "subs.added": "$ref"}},
+        {"$lookup": {"from": collection.name, "localField": "_id", "foreignField": "_id", "as": "self"}},
+        {"$sort": {"_id": 1, "subs.k": 1}},
+    ]))
+    assert [(d["_id"], d["subs"]["k"], d["subs"]["deep"]["v"]) for d in got] == [
+        (0, 0, [0, 9]), (0, 1, [9]), (1, 1, [1, 9]), (1, 2, [9]), (2, 2, [2, 9]), (2, 3, [9]),
+    ]
+    for document in got:
+        assert document["subs"]["added"] == ObjectId("0123456789abcdef01234567")
+        (original,) = document["self"]
+        assert original["subs"][0]["deep"]["v"] == [document["_id"]]  # untouched by $set
+        assert (original["at"], original["d"], original["i"]) == (datetime.datetime(2024, 1, 1), Decimal128("1.5"), 3)
+
+
+def test_document_copy_equals_deepcopy_and_is_faster():
+    import copy as copy_module
+
+    from bson.int64 import Int64 as BsonInt64
+    from school.embedded_mongo.speed import _copy_document
+
+    documents = [
+        {"_id": ObjectId(), "n": n, "f": n / 3, "b": n % 2 == 0, "none": None, "s": "x" * n, "raw": b"\x00",
+         "at": datetime.datetime(2024, 1, 1, n % 24), "list": [[n], {"a": [1, {"b": ObjectId()}]}],
+         "i64": BsonInt64(n), "dec": Decimal128("2.5"), "t": (1, [2])}
+        for n in range(300)
+    ]
+    copied = _copy_document(documents)
+    assert copied == copy_module.deepcopy(documents)
+    for original, duplicate in zip(documents, copied, strict=True):
+        assert duplicate["list"] is not original["list"] and duplicate["list"][1]["a"] is not original["list"][1]["a"]
+        assert duplicate["t"][1] is not original["t"][1]  # other types: deepcopy
+    started = time.perf_counter()
+    for _ in range(5):
+        copy_module.deepcopy(documents)
+    slow = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(5):
+        _copy_document(documents)
+    fast = time.perf_counter() - started
+    assert fast < slow / 2, f"copy took {fast:.3f} s, deepcopy {slow:.3f} s"
