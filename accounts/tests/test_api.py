@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import ApiToken, User
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from school.api import throttling
-from school.api.testing import error_of, token_client
+from school.api.testing import ROLES, caller, error_of, token_client
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -115,23 +115,18 @@ def test_a_user_id_must_be_a_student_number(user_id):
     assert error_of(api.get(f"/api/users/{user_id}/"), 400)["fields"].keys() == {"user_id"}
 
 
-@pytest.mark.parametrize("who", ["anonymous", "student", "other student", "staff"])
+@pytest.mark.parametrize("who", ROLES)
 def test_permissions(client, who):
     student = UserFactory()
-    caller = {
-        "anonymous": lambda: client,
-        "student": lambda: token_client(student),
-        "other student": lambda: token_client(UserFactory()),
-        "staff": lambda: token_client(StaffFactory()),
-    }[who]()
+    api = caller(who, anonymous=client, student=student)
     expected = {"anonymous": 401, "student": 403, "other student": 403, "staff": 200}[who]
-    listed = caller.get("/api/users/")
-    one = caller.get(f"/api/users/{student.student_number}/")
+    listed = api.get("/api/users/")
+    one = api.get(f"/api/users/{student.student_number}/")
     assert (listed.status_code, one.status_code) == (expected, expected)
     if expected != 200:
         assert student.email not in (listed.content + one.content).decode()
     # Signing up is public: anyone may, signed in or not.
-    assert sign_up(caller, {**SIGNUP, "email": f"{who.replace(' ', '')}@example.edu"}).status_code == 201
+    assert sign_up(api, {**SIGNUP, "email": f"{who.replace(' ', '')}@example.edu"}).status_code == 201
 
 
 # --- sign-up ------------------------------------------------------------------------------------

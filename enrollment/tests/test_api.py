@@ -5,13 +5,13 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CourseFactory
 from enrollment.models import Enrollment, EnrollmentEvent
 from enrollment.services import enrollment_create
 from enrollment.tests.factories import EnrollmentFactory
 from school.api import throttling
-from school.api.testing import error_of, token_client
+from school.api.testing import ROLES, caller, error_of, token_client
 
 
 @pytest.fixture(autouse=True)
@@ -152,19 +152,14 @@ def test_session_writes_need_the_csrf_token(student, course):
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("who", ["anonymous", "student", "other student", "staff"])
+@pytest.mark.parametrize("who", ROLES)
 def test_permissions(client, student, course, who):
     """Every endpoint acts on the caller's own enrollments: nobody reaches another's."""
     enrollment = enrollment_create(student=student, course=course)
-    caller = {
-        "anonymous": lambda: client,
-        "student": lambda: token_client(student),
-        "other student": lambda: token_client(UserFactory()),
-        "staff": lambda: token_client(StaffFactory()),
-    }[who]()
-    listed = caller.get("/api/enrollments/")
-    dropped = caller.delete(f"/api/enrollments/{enrollment.pk}/")
-    enrolled = enroll(caller, "CS101")
+    api = caller(who, anonymous=client, student=student)
+    listed = api.get("/api/enrollments/")
+    dropped = api.delete(f"/api/enrollments/{enrollment.pk}/")
+    enrolled = enroll(api, "CS101")
     if who == "anonymous":
         assert (listed.status_code, dropped.status_code, enrolled.status_code) == (401, 401, 401)
     elif who == "student":

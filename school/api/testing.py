@@ -18,3 +18,16 @@ def error_of(response, status: int) -> dict:
     body = response.json()
     assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
     return body["error"]
+
+
+ROLES = ["anonymous", "student", "other student", "staff"]
+
+
+def caller(who: str, *, anonymous: Client, student) -> Client:
+    """The client for one of ROLES in a permission test; student owns the data."""
+    from accounts.tests.factories import StaffFactory, UserFactory
+
+    if who == "anonymous":
+        return anonymous
+    user = {"student": lambda: student, "other student": UserFactory, "staff": StaffFactory}[who]()
+    return token_client(user)
