@@ -12,7 +12,8 @@ from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.models import Enrollment
 
 pytestmark = pytest.mark.usefixtures("db")
-LEGACY_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "legacy-flask-export"
+# A copy of shared/legacy-flask-export: the old Flask app's real export.
+LEGACY_EXPORT = Path(__file__).resolve().parent / "fixtures" / "legacy-flask-export"
 
 
 def run(*args):

@@ -389,12 +389,14 @@ def test_document_copy_equals_deepcopy_and_is_faster():
     for original, duplicate in zip(documents, copied, strict=True):
         assert duplicate["list"] is not original["list"] and duplicate["list"][1]["a"] is not original["list"][1]["a"]
         assert duplicate["t"][1] is not original["t"][1]  # other types: deepcopy
-    started = time.perf_counter()
-    for _ in range(5):
-        copy_module.deepcopy(documents)
-    slow = time.perf_counter() - started
-    started = time.perf_counter()
-    for _ in range(5):
-        _copy_document(documents)
-    fast = time.perf_counter() - started
-    assert fast < slow / 2, f"copy took {fast:.3f} s, deepcopy {slow:.3f} s"
+    def best_of_three(copy):
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            copy(documents)
+            timings.append(time.perf_counter() - started)
+        return min(timings)
+
+    # Best of three and a margin below the ~2x measured: a loaded machine must not fail it.
+    slow, fast = best_of_three(copy_module.deepcopy), best_of_three(_copy_document)
+    assert fast < slow / 1.5, f"copy took {fast:.3f} s, deepcopy {slow:.3f} s"
