@@ -24,7 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import CSRF_TOKEN, HOST, ROOT, embedded_database, gunicorn, prepare, production_env, request  # noqa: E402
+from stack import (  # noqa: E402
+    CSRF_TOKEN, HOST, ROOT, embedded_database, gunicorn, percentiles_ms, prepare, production_env, request,
+)
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -64,11 +66,9 @@ def enroll_posts(base: str, sessions: list[str], courses: list[str], connections
     with ThreadPoolExecutor(max_workers=connections) as pool:
         results = list(pool.map(post, jobs))
     elapsed = time.perf_counter() - began
-    latencies = sorted(latency for _, latency in results)
     return {
         "requests_per_second": round(len(results) / elapsed, 2),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        **percentiles_ms([latency for _, latency in results]),
         "errors": sum(1 for status, _ in results if status != 302),
     }
 

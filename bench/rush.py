@@ -22,7 +22,7 @@ import pymongo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import embedded_database, gunicorn, prepare, production_env, request  # noqa: E402
+from stack import embedded_database, gunicorn, percentiles_ms, prepare, production_env, request  # noqa: E402
 
 
 def rush(students: int, seats: int, workers: int, threads: int) -> dict:
@@ -53,12 +53,10 @@ def rush(students: int, seats: int, workers: int, threads: int) -> dict:
     by_status = Counter(document["status"] for document in documents)
     pairs = Counter((document["student_id"], document["course_id"]) for document in documents)
     waitlist = sorted((d for d in documents if d["status"] == "waitlisted"), key=lambda d: (d["waitlisted_at"], d["_id"]))
-    latencies = sorted(latency for _, latency in results)
     report = {
         "students": students, "seats": seats, "workers": workers, "threads": threads,
         "seconds": round(elapsed, 2), "enrollments_per_second": round(students / elapsed, 1),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+        **percentiles_ms([latency for _, latency in results]),
         "http_statuses": dict(statuses), "enrolled": by_status["enrolled"], "waitlisted": by_status["waitlisted"],
         "duplicates": sum(count - 1 for count in pairs.values() if count > 1),
         "waitlist_in_order": [d["waitlisted_at"] for d in waitlist] == sorted(d["waitlisted_at"] for d in waitlist),

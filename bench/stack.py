@@ -127,6 +127,16 @@ def request(base: str, method: str, path: str, session: str | None = None, timeo
         return 0, str(error).encode()
 
 
+def percentiles_ms(seconds: list[float]) -> dict:
+    """p50 and p99 of request durations given in seconds, in milliseconds."""
+    ordered = sorted(seconds)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)
+
+    return {"p50_ms": at(0.5), "p99_ms": at(0.99)}
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
