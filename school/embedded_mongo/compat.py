@@ -430,7 +430,11 @@ join_stages._apply_lookup = stages._apply_lookup = _apply_lookup
 
 def make_server(path: str, *, host: str, port: int) -> AsyncMongoEcoProxyServer:
     from . import speed  # noqa: F401 - importing it installs the constant-time unique-key checks
-    return CompatProxyServer(engine=SQLiteEngine(path), host=host, port=port)
+    from .query_cache import QueryCache
+
+    server = CompatProxyServer(engine=SQLiteEngine(path), host=host, port=port)
+    server._executor.execute_prepared = QueryCache().wrap(server._executor.execute_prepared)
+    return server
 
 
 def connection_count(server: AsyncMongoEcoProxyServer) -> int:

@@ -25,7 +25,9 @@ Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
 tests in ``tests/embedded_mongo/test_speed.py`` fail without it.
 """
 
+import collections
 import copy
+import dataclasses
 import datetime
 import inspect
 import math
@@ -33,17 +35,23 @@ import re
 
 import bson
 import mongoeco
+from mongoeco.api._async import aggregation_cursor
 from mongoeco.api._async._database_admin_command_compiler import DatabaseAdminCommandCompiler
+from mongoeco.api._async.aggregation_cursor import AsyncAggregationCursor
 from mongoeco.core.aggregation import join_stages, runtime, stages, transform_stages
 from mongoeco.core.aggregation.runtime import _require_unwind_spec
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.bson_scalars import BsonDouble, BsonInt32, BsonInt64
 from mongoeco.core.codec import DocumentCodec
+from mongoeco.core.filtering import QueryEngine
 from mongoeco.core.identity import id_contains_numeric_value
 from mongoeco.core.paths import get_document_value
 from mongoeco.engines.sqlite import SQLiteEngine
-from mongoeco.engines.sqlite_query import json_path_for_field, type_expression_sql, value_expression_sql
+from mongoeco.core.query_plan import EqualsCondition, InCondition
+from mongoeco.engines.sqlite_query import (
+    _translate_scalar_equals, json_path_for_field, type_expression_sql, value_expression_sql,
+)
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 from mongoeco.errors import OperationFailure
 
@@ -58,6 +66,8 @@ if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
 _original_validate = SQLiteEngine._validate_document_against_unique_indexes
 _original_scalar_conflict = SQLiteEngine._unique_index_conflict_via_scalar_entries
 _original_top_level_array = SQLiteEngine._field_is_top_level_array_in_collection
+_original_tagged_value_type = SQLiteEngine._field_contains_tagged_value_type_in_collection
+_original_translate_with_multikey = SQLiteEngine._translate_query_plan_with_multikey
 
 
 class _Unsure(Exception):
@@ -270,6 +280,17 @@ def _unique_index_conflict_via_scalar_entries(self, conn, collection_id, index, 
     )
 
 
+def _leads_an_index(engine, db_name, coll_name, field) -> bool:
+    return any(
+        index["fields"][:1] == [field] and _fast_path_index(index) for index in engine._load_indexes(db_name, coll_name)
+    )
+
+
+def _any_document(engine, db_name, coll_name, condition: str, parameters=()) -> bool:
+    sql = f"SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? AND {condition} LIMIT 1"
+    return engine._require_connection().execute(sql, (db_name, coll_name, *parameters)).fetchone() is not None
+
+
 def _field_is_top_level_array_in_collection(self, db_name, coll_name, field):
     """mongoeco asks "does any document hold an array at this path?" before
     using an index for an equality or range match (updates and finds by a
@@ -281,27 +302,88 @@ def _field_is_top_level_array_in_collection(self, db_name, coll_name, field):
     feature_key = (db_name, coll_name, f"top_level_array:{field}")
     if feature_key in self._collection_features_cache:
         return self._collection_features_cache[feature_key]
-    if not any(
-        index["fields"][:1] == [field] and _fast_path_index(index) for index in self._load_indexes(db_name, coll_name)
-    ):
+    if not _leads_an_index(self, db_name, coll_name, field):
         return _original_top_level_array(self, db_name, coll_name, field)
     tag, text = type_expression_sql(field), value_expression_sql(field)
     path = "'" + json_path_for_field(field).replace("'", "''") + "'"
-    row = (
-        self._require_connection()
-        .execute(
-            f"SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? "
-            f"AND {tag} = '' AND {text} >= '[' AND {text} < '\\' "
-            f"AND json_type(document, {path}) = 'array' LIMIT 1",
-            (db_name, coll_name),
-        )
-        .fetchone()
+    result = self._collection_features_cache[feature_key] = _any_document(
+        self, db_name, coll_name,
+        f"{tag} = '' AND {text} >= '[' AND {text} < '\\' AND json_type(document, {path}) = 'array'",
     )
-    result = self._collection_features_cache[feature_key] = row is not None
+    return result
+
+
+def _field_contains_tagged_value_type_in_collection(self, db_name, coll_name, field, value_type):
+    """The same for "does any document hold a decimal (or bytes, or undefined)
+    at this path?", which mongoeco asks three times (decimal, decimal128 and
+    decimal128_public) before every indexed equality: three full scans per
+    read after a write, 50 ms for a student's enrollments among 14,000. The
+    expression index's first column is exactly the tag mongoeco looks for
+    (or '' where there is none), so one index seek answers."""
+    feature_key = (db_name, coll_name, f"tagged_type:{field}:{value_type}")
+    if feature_key in self._collection_features_cache:
+        return self._collection_features_cache[feature_key]
+    if not value_type or not _leads_an_index(self, db_name, coll_name, field):
+        return _original_tagged_value_type(self, db_name, coll_name, field, value_type)
+    result = self._collection_features_cache[feature_key] = _any_document(
+        self, db_name, coll_name, f"{type_expression_sql(field)} = ?", (value_type,)
+    )
     return result
 
 
 _accepts_preserve_bson_wrappers: dict[object, bool] = {}
+
+
+# Beyond this many, a list of _id values is left to mongoeco.
+_ID_LIST_LIMIT = 1000
+
+
+def _translate_query_plan_with_multikey(self, db_name, coll_name, plan):
+    """Two SQL translations of an equality that SQLite cannot answer with an index.
+
+    ``_id``: mongoeco keeps a document's ``_id`` as its primary key
+    (``storage_key``) but matched ``{_id: x}`` and ``{_id: {$in: [...]}}``
+    against the JSON payload, which no index covers: a join on ``_id`` read
+    every document of the joined collection. For ObjectIds and strings the
+    primary key says the same (an ObjectId's key differs only by the Python
+    class it was decoded to, so every class is asked for).
+
+    An indexed field: mongoeco keeps a multikey index (array elements) beside
+    the expression index of every single-field index, and matches an equality
+    with "the value equals, OR an element equals" (a correlated EXISTS on the
+    multikey entries). SQLite cannot seek an index for such an OR, so every
+    equality on an indexed field read the whole collection: 50 ms for a
+    student's enrollments. While no document holds an array in the field (the
+    check above, answered by the index), the element branch matches nothing;
+    leave it out and the expression index answers, as mongoeco already does
+    for fields without a multikey index.
+    """
+    if isinstance(plan, (EqualsCondition, InCondition)) and plan.field == "_id":
+        values = [plan.value] if isinstance(plan, EqualsCondition) else list(plan.values)
+        if 0 < len(values) <= _ID_LIST_LIMIT and all(
+            type(value) is str or type(value) in OBJECT_ID_TYPES for value in values
+        ):
+            keys = sorted({
+                self._storage_key(value if type(value) is str else kind(str(value)))
+                for value in values
+                for kind in ((str,) if type(value) is str else OBJECT_ID_TYPES)
+            })
+            return f"documents.storage_key IN ({', '.join('?' * len(keys))})", keys
+    if (
+        isinstance(plan, EqualsCondition)
+        and _PLAIN_FIELD.match(plan.field)
+        and self._find_multikey_index(db_name, coll_name, plan.field) is not None
+        and not self._field_is_top_level_array_in_collection(db_name, coll_name, plan.field)
+    ):
+        sql, params = _translate_scalar_equals(plan.field, plan.value, null_matches_undefined=plan.null_matches_undefined)
+        if type(plan.value) in (str, int, float):
+            # mongoeco tests a plain string or number with json_type/json_extract,
+            # which no index covers. Those imply the index's own expressions
+            # (no type tag, the same value): say so, and SQLite seeks the index.
+            tag, text = type_expression_sql(plan.field), value_expression_sql(plan.field)
+            return f"({tag} = '' AND {text} = ? AND ({sql}))", [plan.value, *params]
+        return sql, params
+    return _original_translate_with_multikey(self, db_name, coll_name, plan)
 
 
 def _decode_codec_payload(self, payload, *, preserve_bson_wrappers):
@@ -453,6 +535,123 @@ def _compile_aggregate_operation(self, spec, *, pipeline_field="pipeline", **kwa
     return _original_compile_aggregate(self, spec, pipeline_field=pipeline_field, **kwargs)
 
 
+# --- Aggregation: reading only the documents a join needs --------------------
+
+_original_load_source_documents = AsyncAggregationCursor._load_pushdown_source_documents
+_original_load_collection_documents = AsyncAggregationCursor._load_collection_documents
+# Beyond this many keys, reading the whole joined collection costs no more.
+_JOIN_KEY_LIMIT = 1000
+
+
+@dataclasses.dataclass
+class _JoinPlan:
+    documents: list
+    # collection -> (where its keys come from: "source" or a joined collection, path, foreignField)
+    sources: dict
+    loaded: dict = dataclasses.field(default_factory=dict)
+
+
+def _referenced_collections(value) -> collections.Counter:
+    counts = collections.Counter()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("$lookup", "$graphLookup") and isinstance(item, dict):
+                counts[item.get("from")] += 1
+            elif key == "$unionWith":
+                counts[item if isinstance(item, str) else item.get("coll") if isinstance(item, dict) else None] += 1
+            counts += _referenced_collections(item)
+    elif isinstance(value, list):
+        for item in value:
+            counts += _referenced_collections(item)
+    return counts
+
+
+def _join_sources(pipeline: list) -> dict:
+    """Where the keys of each leading localField/foreignField $lookup come from.
+
+    A leading run of $lookup, $unwind, $match, $sort, $skip and $limit stages
+    only drops, reorders or adds documents whose fields come from the source
+    documents or from the documents joined so far, so a $lookup's local keys
+    are among the source documents' values at localField, or among the values
+    of an earlier join's documents when localField goes through its "as".
+    A collection the pipeline names more than once is read whole.
+    """
+    counts = _referenced_collections(pipeline)
+    sources, joined_as, written = {}, {}, set()
+    for stage in pipeline:
+        if not isinstance(stage, dict) or len(stage) != 1:
+            break
+        ((operator, spec),) = stage.items()
+        if operator == "$unwind":
+            if isinstance(spec, dict) and isinstance(spec.get("includeArrayIndex"), str):
+                written.add(spec["includeArrayIndex"].partition(".")[0])
+            continue
+        if operator in ("$match", "$sort", "$skip", "$limit"):
+            continue
+        fields = ("from", "localField", "foreignField", "as")
+        if operator != "$lookup" or not isinstance(spec, dict) or not all(
+            isinstance(spec.get(field), str) for field in fields
+        ):
+            break
+        name, local, foreign = spec["from"], spec["localField"], spec["foreignField"]
+        head, _, rest = local.partition(".")
+        if counts[name] == 1 and head not in written:
+            if head not in joined_as:
+                sources[name] = ("source", local, foreign)
+            elif rest:
+                sources[name] = (joined_as[head], rest, foreign)
+        joined_as[spec["as"]] = name
+        written.add(spec["as"].partition(".")[0])
+    return sources
+
+
+def _join_keys(documents, path) -> list:
+    keys = {}
+    for document in documents:
+        values = QueryEngine.extract_values(document, path)
+        for value in values or [None]:
+            keys.setdefault(repr(value), value)
+    return list(keys.values())
+
+
+async def _load_pushdown_source_documents(self, pipeline, *, dialect):
+    """Real MongoDB runs a $lookup on localField/foreignField as one indexed
+    lookup per joined key; mongoeco reads every document of the joined
+    collection before the pipeline runs (a student's five enrollments joined
+    all 200 courses, then every term). Remember the source documents, so that
+    the joined collections' read can be narrowed to the keys they hold."""
+    documents = await _original_load_source_documents(self, pipeline, dialect=dialect)
+    if self._collation is None and isinstance(pipeline, list):
+        sources = _join_sources(pipeline)
+        self._join_plan = _JoinPlan(documents, sources) if sources else None
+    return documents
+
+
+async def _load_collection_documents(self, collection_name):
+    plan = getattr(self, "_join_plan", None)
+    if plan is None:
+        return await _original_load_collection_documents(self, collection_name)
+    if collection_name in plan.loaded:
+        return plan.loaded[collection_name]
+    source = plan.sources.get(collection_name)
+    documents = None
+    if source is not None:
+        origin, path, foreign = source
+        keyed = plan.documents if origin == "source" else await _load_collection_documents(self, origin)
+        keys = _join_keys(keyed, path)
+        if len(keys) <= _JOIN_KEY_LIMIT:
+            # $in matches what a join on these keys matches (null matches missing, array elements).
+            operation = aggregation_cursor.compile_find_operation(
+                {foreign: {"$in": keys}}, comment=self._comment, max_time_ms=self._max_time_ms,
+                dialect=getattr(self._collection, "mongodb_dialect", aggregation_cursor.MONGODB_DIALECT_70),
+            )
+            documents = [document async for document in self._scan_collection_with_operation(collection_name, operation)]
+    if documents is None:
+        documents = await _original_load_collection_documents(self, collection_name)
+    plan.loaded[collection_name] = documents
+    return documents
+
+
 # --- Aggregation: copying documents ------------------------------------------
 
 # Values that deepcopy may share: immutable, and compared by value.
@@ -482,9 +681,14 @@ def apply() -> None:
     SQLiteEngine._unique_index_conflict_via_scalar_entries = _unique_index_conflict_via_scalar_entries
     SQLiteEngine._decode_codec_payload = _decode_codec_payload
     SQLiteEngine._field_is_top_level_array_in_collection = _field_is_top_level_array_in_collection
+    SQLiteEngine._field_contains_tagged_value_type_in_collection = _field_contains_tagged_value_type_in_collection
+    SQLiteEngine._translate_query_plan_with_multikey = _translate_query_plan_with_multikey
     DatabaseAdminCommandCompiler.compile_aggregate_operation = _compile_aggregate_operation
+    AsyncAggregationCursor._load_pushdown_source_documents = _load_pushdown_source_documents
+    AsyncAggregationCursor._load_collection_documents = _load_collection_documents
     for module in (join_stages, runtime, stages, transform_stages):
         module.deepcopy = _copy_document
+    from . import writes; writes.apply()  # noqa: E702 - the write savings (writes.py)
 
 
 apply()

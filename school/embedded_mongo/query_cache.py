@@ -1,0 +1,218 @@
+"""Answer a repeated read from memory while nothing it reads has changed.
+
+Why: mongoeco evaluates a query in Python, so even a read by primary key
+costs milliseconds of the server's one core, and Django asks the same
+questions on every page view (the logged-in user, the catalog's count and its
+first page). Profiled on the benchmark's school (200 courses, 2,000
+students), the catalog page spent ~90 ms in the server per view: a count
+(~40 ms, a ``$group`` evaluated per document), the page of courses with its
+term (~35 ms) and the user (~10 ms). Real MongoDB answers those from its
+cache in microseconds; this gives the embedded server the same property for
+reads that repeat.
+
+Correctness rests on one rule: an answer is reused only while no command
+that could change what it read has run since, or is running.
+
+- Every command that is not a known read counts as a write. One aimed at a
+  collection (insert, update, delete, findAndModify, index and collection
+  commands) changes that collection's version; any other (transactions'
+  commit and abort, renames, ``$out``/``$merge`` pipelines, anything unknown)
+  changes every version. A write changes them when it starts and again when it
+  ends, so a read that overlaps a write in any way is never stored.
+- A read depends on its collection and on every collection its pipeline
+  names (``$lookup``/``$graphLookup`` ``from``, ``$unionWith``), and is stored
+  with their versions as they were when it started, only if they are still
+  the same when it ends.
+- Reads inside a transaction bypass the cache (they must see the
+  transaction's own writes), as do reads whose answer depends on the clock or
+  chance (``$$NOW``, ``$rand``, ``$sample``...), with one exception: Django
+  adds ``$$NOW`` to its count pipelines and projects it away unused.
+- Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
+  are kept, ``MAX_ENTRIES`` at most, least recently used first out.
+
+Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
+tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
+"""
+
+from collections import OrderedDict
+
+import mongoeco
+
+PINNED_MONGOECO_VERSION = "4.11.0"
+
+if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
+    raise ImportError(
+        f"school.embedded_mongo.query_cache is written for mongoeco {PINNED_MONGOECO_VERSION}, "
+        f"found {mongoeco.__version__}: re-check it before changing the pin"
+    )
+
+MAX_ENTRIES = 2048
+MAX_DOCUMENTS = 1000
+
+READS = frozenset({"find", "aggregate", "count", "distinct"})
+# Commands that change no stored document.
+HARMLESS = frozenset({
+    "buildInfo", "buildinfo", "collStats", "connectionStatus", "dbStats", "endSessions", "explain",
+    "getCmdLineOpts", "getLog", "getMore", "getParameter", "hello", "hostInfo", "isMaster", "ismaster",
+    "killCursors", "listCollections", "listCommands", "listDatabases", "listIndexes", "ping", "saslContinue",
+    "saslStart", "serverStatus", "startSession", "whatsmyuri",
+})
+COLLECTION_WRITES = frozenset({
+    "collMod", "create", "createIndexes", "delete", "drop", "dropIndexes", "findAndModify", "findandmodify",
+    "insert", "update",
+})
+VOLATILE = frozenset({
+    "$$NOW", "$$CLUSTER_TIME", "$$USER_ROLES", "$rand", "$sample", "$sampleRate", "$currentOp",
+    "$listSessions", "$listLocalSessions", "$collStats", "$indexStats", "$planCacheStats", "$changeStream",
+    "$function", "$accumulator", "$where", "$out", "$merge",
+})
+# Fields of a command that identify the caller or the moment, not the question.
+UNKEYED = frozenset({"lsid", "$clusterTime", "$readPreference", "$db"})
+EVERYTHING = None
+
+
+class QueryCache:
+    def __init__(self):
+        self.entries: OrderedDict = OrderedDict()
+        self.versions: dict = {}
+        self.hits = 0
+
+    def wrap(self, execute):
+        """``execute_prepared`` of mongoeco's wire executor, answering repeated reads from memory."""
+
+        async def execute_prepared(context):
+            plan = _plan(context)
+            if plan is None:
+                return await execute(context)
+            kind, names = plan
+            if kind == "write":
+                self._bump(context.db_name, names)
+                try:
+                    return await execute(context)
+                finally:
+                    self._bump(context.db_name, names)
+            key = (context.db_name, _key(context.command_document))
+            before = self._versions_of(context.db_name, names)
+            entry = self.entries.get(key)
+            if entry is not None and entry[0] == before:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return _copy(entry[1])
+            result = await execute(context)
+            if self._versions_of(context.db_name, names) == before and _complete(result):
+                self.entries[key] = (before, _copy(result))
+                if len(self.entries) > MAX_ENTRIES:
+                    self.entries.popitem(last=False)
+            return result
+
+        return execute_prepared
+
+    def _bump(self, db_name, names):
+        for name in (None,) if names is EVERYTHING else names:
+            self.versions[db_name, name] = self.versions.get((db_name, name), 0) + 1
+
+    def _versions_of(self, db_name, names):
+        return (self.versions.get((db_name, None), 0), *(self.versions.get((db_name, name), 0) for name in names))
+
+
+def _plan(context):
+    """("read", collections) for a cacheable read, ("write", collections or EVERYTHING)
+    for a command that may change data, None for one that neither reads cacheably nor writes."""
+    name, command = context.command_name, context.command_document
+    target = command.get(name)
+    if name in READS:
+        pipeline = command.get("pipeline", [])
+        if _writes_out(pipeline):
+            return "write", EVERYTHING
+        if "txnNumber" in context.raw_body or not isinstance(target, str) or _volatile(_without_unused_now(command)):
+            return None
+        return "read", (target, *sorted(_joined(pipeline)))
+    if name in HARMLESS:
+        return None
+    if name in COLLECTION_WRITES and isinstance(target, str):
+        return "write", (target,)
+    return "write", EVERYTHING
+
+
+def _writes_out(pipeline) -> bool:
+    return isinstance(pipeline, list) and any(isinstance(stage, dict) and ("$out" in stage or "$merge" in stage)
+                                              for stage in pipeline)
+
+
+def _joined(value) -> set[str]:
+    """Collections a pipeline reads besides its own."""
+    names = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("$lookup", "$graphLookup") and isinstance(item, dict) and isinstance(item.get("from"), str):
+                names.add(item["from"])
+            elif key == "$unionWith":
+                coll = item if isinstance(item, str) else item.get("coll") if isinstance(item, dict) else None
+                if isinstance(coll, str):
+                    names.add(coll)
+            names |= _joined(item)
+    elif isinstance(value, list):
+        for item in value:
+            names |= _joined(item)
+    return names
+
+
+def _volatile(value) -> bool:
+    if isinstance(value, str):
+        return value in VOLATILE or value.startswith(("$$NOW.", "$$CLUSTER_TIME."))
+    if isinstance(value, dict):
+        return any(key in VOLATILE or _volatile(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_volatile(item) for item in value)
+    return False
+
+
+def _without_unused_now(command: dict) -> dict:
+    """The command without ``{"$addFields": {field: "$$NOW"}}`` stages whose field
+    nothing else mentions and a final inclusion ``$project`` leaves out, as
+    Django's count pipelines have: the clock cannot reach their answer."""
+    pipeline = command.get("pipeline")
+    if not isinstance(pipeline, list) or not pipeline or not _inclusion_project(pipeline[-1]):
+        return command
+    kept = []
+    for position, stage in enumerate(pipeline):
+        fields = stage.get("$addFields") if isinstance(stage, dict) and len(stage) == 1 else None
+        if isinstance(fields, dict) and len(fields) == 1 and next(iter(fields.values())) == "$$NOW":
+            field = next(iter(fields))
+            rest = pipeline[:position] + pipeline[position + 1:]
+            if field not in repr(rest):
+                continue
+        kept.append(stage)
+    return {**command, "pipeline": kept}
+
+
+def _inclusion_project(stage) -> bool:
+    spec = stage.get("$project") if isinstance(stage, dict) and len(stage) == 1 else None
+    return isinstance(spec, dict) and bool(spec) and all(
+        value not in (0, False) for key, value in spec.items() if key != "_id"
+    )
+
+
+def _key(command: dict) -> str:
+    # repr tells apart every BSON type the driver sends (1 from 1.0, a string
+    # from an ObjectId's text) and keeps key order, which MongoDB's sort
+    # specifications depend on.
+    return repr({key: value for key, value in command.items() if key not in UNKEYED})
+
+
+def _complete(result) -> bool:
+    if not isinstance(result, dict) or result.get("ok") not in (1, 1.0, True):
+        return False
+    cursor = result.get("cursor")
+    if cursor is None:
+        return True
+    batch = cursor.get("firstBatch") if isinstance(cursor, dict) else None
+    return isinstance(batch, list) and cursor.get("id") == 0 and len(batch) <= MAX_DOCUMENTS
+
+
+def _copy(result: dict) -> dict:
+    """A copy the wire layer may change (it rewrites the cursor) without touching the stored one."""
+    copied = dict(result)
+    if isinstance(copied.get("cursor"), dict):
+        copied["cursor"] = {**copied["cursor"], "firstBatch": list(copied["cursor"]["firstBatch"])}
+    return copied
