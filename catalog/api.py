@@ -13,6 +13,7 @@ from school.api.pagination import Page, PageParams, paginate
 
 from .forms import CourseFilterForm
 from .models import Course
+from .selectors import course_prerequisites
 
 router = Router(tags=["courses"])
 
@@ -59,7 +60,7 @@ class CourseDetailOut(CourseOut):
 
     @staticmethod
     def resolve_prerequisites(course):
-        return [prerequisite.code for prerequisite in course.prerequisites.order_by("code")]
+        return [prerequisite.code for prerequisite in course_prerequisites(course)]
 
 
 class EligibilityOut(Schema):

@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 
-from .models import Term
+from .models import Course, Term
 
 TERMS_CACHE_KEY = "catalog:terms"
 
@@ -22,3 +22,19 @@ def term_options() -> list[tuple[str, str, str]]:
 
 def forget_terms(**kwargs) -> None:
     cache.delete(TERMS_CACHE_KEY)
+
+
+def course_prerequisites(course: Course) -> list[Course]:
+    """The courses to pass before ``course``, by code, in one query.
+
+    Read from the prerequisite table (indexed on the course that requires
+    them), joined to their courses by primary key. ``course.prerequisites``
+    asks the other way round: every course of the catalog joined to the
+    table, then filtered, which grows with the catalog.
+    """
+    links = (
+        Course.prerequisites.through.objects.filter(from_course=course)
+        .select_related("to_course")
+        .order_by("to_course__code")
+    )
+    return [link.to_course for link in links]

@@ -12,6 +12,7 @@ from enrollment.services import EnrollmentError, enrollment_create, enrollment_d
 
 from .forms import CourseFilterForm
 from .models import Course
+from .selectors import course_prerequisites
 
 COURSES_PER_PAGE = 20
 
@@ -34,7 +35,7 @@ def course_list(request):
 @require_safe
 def course_detail(request, code):
     course = get_object_or_404(Course.objects.with_term(), code=code)
-    prerequisites = list(course.prerequisites.order_by("code"))
+    prerequisites = course_prerequisites(course)
     eligibility = None
     if request.user.is_authenticated:
         eligibility = enrollment_eligibility(

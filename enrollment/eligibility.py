@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from catalog.selectors import course_prerequisites
+
 from .grades import PASSING_GRADES
 from .models import Enrollment, Status
 
@@ -52,7 +54,7 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
     if enrollments is None:
         enrollments = list(Enrollment.objects.filter(student=student).with_course())
     if prerequisites is None:
-        prerequisites = list(course.prerequisites.all())
+        prerequisites = course_prerequisites(course)
     mine = next((e for e in enrollments if e.course_id == course.pk), None)
     result = Eligibility(course=course, enrollment=mine)
     add = result.reasons.append

@@ -32,6 +32,7 @@ import datetime
 import inspect
 import math
 import re
+import threading
 
 import bson
 import mongoeco
@@ -47,8 +48,9 @@ from mongoeco.core.codec import DocumentCodec
 from mongoeco.core.filtering import QueryEngine
 from mongoeco.core.identity import id_contains_numeric_value
 from mongoeco.core.paths import get_document_value
+from mongoeco.engines._sqlite_connection import sqlite_read_scope
 from mongoeco.engines.sqlite import SQLiteEngine
-from mongoeco.core.query_plan import EqualsCondition, InCondition
+from mongoeco.core.query_plan import AndCondition, EqualsCondition, InCondition
 from mongoeco.engines.sqlite_query import (
     _translate_scalar_equals, json_path_for_field, type_expression_sql, value_expression_sql,
 )
@@ -68,6 +70,10 @@ _original_scalar_conflict = SQLiteEngine._unique_index_conflict_via_scalar_entri
 _original_top_level_array = SQLiteEngine._field_is_top_level_array_in_collection
 _original_tagged_value_type = SQLiteEngine._field_contains_tagged_value_type_in_collection
 _original_translate_with_multikey = SQLiteEngine._translate_query_plan_with_multikey
+_original_select_first = SQLiteEngine._select_first_document_for_plan
+_original_open_scan = SQLiteEngine._open_scan_documents_sync
+_original_load_documents = SQLiteEngine._load_documents
+_original_requires_python_for_decimal = SQLiteEngine._plan_requires_python_for_decimal_numeric
 
 
 class _Unsure(Exception):
@@ -359,15 +365,8 @@ def _translate_query_plan_with_multikey(self, db_name, coll_name, plan):
     for fields without a multikey index.
     """
     if isinstance(plan, (EqualsCondition, InCondition)) and plan.field == "_id":
-        values = [plan.value] if isinstance(plan, EqualsCondition) else list(plan.values)
-        if 0 < len(values) <= _ID_LIST_LIMIT and all(
-            type(value) is str or type(value) in OBJECT_ID_TYPES for value in values
-        ):
-            keys = sorted({
-                self._storage_key(value if type(value) is str else kind(str(value)))
-                for value in values
-                for kind in ((str,) if type(value) is str else OBJECT_ID_TYPES)
-            })
+        keys = _id_storage_keys(self, [plan.value] if isinstance(plan, EqualsCondition) else list(plan.values))
+        if keys is not None:
             return f"documents.storage_key IN ({', '.join('?' * len(keys))})", keys
     if (
         isinstance(plan, EqualsCondition)
@@ -384,6 +383,106 @@ def _translate_query_plan_with_multikey(self, db_name, coll_name, plan):
             return f"({tag} = '' AND {text} = ? AND ({sql}))", [plan.value, *params]
         return sql, params
     return _original_translate_with_multikey(self, db_name, coll_name, plan)
+
+
+def _id_storage_keys(engine, values) -> list[str] | None:
+    """The primary keys documents with these ``_id`` values can have, or None
+    when a value is neither an ObjectId nor a string (left to mongoeco).
+    Without an engine, only whether they are: an empty list."""
+    if not 0 < len(values) <= _ID_LIST_LIMIT or not all(
+        type(value) is str or type(value) in OBJECT_ID_TYPES for value in values
+    ):
+        return None
+    if engine is None:
+        return []
+    return sorted({
+        engine._storage_key(value if type(value) is str else kind(str(value)))
+        for value in values
+        for kind in ((str,) if type(value) is str else OBJECT_ID_TYPES)
+    })
+
+
+def _id_conditions_are_identities(plan) -> bool:
+    """Whether every condition on ``_id`` in the plan is an equality (or $in)
+    with ObjectIds or strings."""
+    if getattr(plan, "field", None) == "_id":
+        values = [plan.value] if isinstance(plan, EqualsCondition) else getattr(plan, "values", None)
+        return isinstance(plan, (EqualsCondition, InCondition)) and _id_storage_keys(None, list(values)) is not None
+    if hasattr(plan, "clause"):
+        return _id_conditions_are_identities(plan.clause)
+    return all(_id_conditions_are_identities(clause) for clause in getattr(plan, "clauses", ()))
+
+
+_DECIMAL_TAGS = ("decimal", "decimal128", "decimal128_public")
+
+
+def _plan_requires_python_for_decimal_numeric(self, db_name, coll_name, plan):
+    """mongoeco evaluates a filter in Python when any field it names holds a
+    decimal somewhere in the collection, and asks that of ``_id`` too: three
+    scans of the collection's payloads (no index covers ``_id`` there) after
+    every write. A decimal ``_id`` can never equal an ObjectId or a string,
+    and those equalities are answered by primary key: when they are all the
+    filter asks of ``_id``, leave ``_id`` out of the question."""
+    if not _id_conditions_are_identities(plan) or self._plan_contains_decimal_operand(plan):
+        return _original_requires_python_for_decimal(self, db_name, coll_name, plan)
+    fields = self._plan_fields(plan) - {"_id"}
+    try:
+        return any(
+            self._field_contains_tagged_value_type_in_collection(db_name, coll_name, field, tag)
+            for field in fields for tag in _DECIMAL_TAGS
+        )
+    except RuntimeError:
+        return _original_requires_python_for_decimal(self, db_name, coll_name, plan)
+
+
+_prefilter = threading.local()
+
+
+def _open_scan_documents_sync(self, reader):
+    """The same for a read (an update first finds what it will change):
+    mongoeco's Python fallback decoded every document of the collection; let
+    it read only the one with that ``_id``, by primary key. The whole filter
+    is still checked on it."""
+    keys = _and_id_storage_keys(self, reader.semantics.query_plan)
+    _prefilter.scan = None if keys is None else ((reader.db_name, reader.coll_name), keys)
+    try:
+        return _original_open_scan(self, reader)
+    finally:
+        _prefilter.scan = None
+
+
+def _load_documents(self, db_name, coll_name):
+    scan, _prefilter.scan = getattr(_prefilter, "scan", None), None
+    if scan is None or scan[0] != (db_name, coll_name):
+        return _original_load_documents(self, db_name, coll_name)
+    # The same (storage_key, document) pairs, in the same primary-key order.
+    return iter(sorted(self._load_documents_by_storage_keys(db_name, coll_name, scan[1]).items()))
+
+
+def _and_id_storage_keys(engine, plan) -> list[str] | None:
+    """Primary keys for a filter that ANDs an ``_id`` equality with other conditions."""
+    clauses = plan.clauses if isinstance(plan, AndCondition) else ()
+    ids = [clause.value for clause in clauses if isinstance(clause, EqualsCondition) and clause.field == "_id"]
+    # A filter that reads $$NOW or other variables is left to mongoeco, which binds them.
+    return _id_storage_keys(engine, ids[:1]) if "$$" not in repr(plan) else None
+
+
+def _select_first_document_for_plan(self, db_name, coll_name, plan, *, hint=None, context=None):
+    """An update whose filter ANDs an ``_id`` with something SQL cannot say
+    (Django's F() comparisons become ``$expr``: the conditional seat
+    increment) found its document by decoding every document of the
+    collection in Python. Only the document with that ``_id`` can match:
+    read it by primary key and check the whole filter on it."""
+    keys = _and_id_storage_keys(self, plan) if hint is None else None
+    if keys is None:
+        return _original_select_first(self, db_name, coll_name, plan, hint=hint, context=context)
+    conn = self._require_connection(context)
+    with self._bind_connection(conn), sqlite_read_scope(conn):
+        found = self._load_documents_by_storage_keys(db_name, coll_name, keys)
+    for storage_key, document in sorted(found.items()):
+        if QueryEngine.match_plan(document, plan):
+            return storage_key, document
+    return None
 
 
 def _decode_codec_payload(self, payload, *, preserve_bson_wrappers):
@@ -683,12 +782,15 @@ def apply() -> None:
     SQLiteEngine._field_is_top_level_array_in_collection = _field_is_top_level_array_in_collection
     SQLiteEngine._field_contains_tagged_value_type_in_collection = _field_contains_tagged_value_type_in_collection
     SQLiteEngine._translate_query_plan_with_multikey = _translate_query_plan_with_multikey
+    SQLiteEngine._select_first_document_for_plan = _select_first_document_for_plan
+    SQLiteEngine._open_scan_documents_sync = _open_scan_documents_sync
+    SQLiteEngine._load_documents = _load_documents
+    SQLiteEngine._plan_requires_python_for_decimal_numeric = _plan_requires_python_for_decimal_numeric
     DatabaseAdminCommandCompiler.compile_aggregate_operation = _compile_aggregate_operation
     AsyncAggregationCursor._load_pushdown_source_documents = _load_pushdown_source_documents
     AsyncAggregationCursor._load_collection_documents = _load_collection_documents
     for module in (join_stages, runtime, stages, transform_stages):
         module.deepcopy = _copy_document
-    from . import writes; writes.apply()  # noqa: E702 - the write savings (writes.py)
 
 
 apply()

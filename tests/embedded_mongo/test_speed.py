@@ -525,3 +525,41 @@ def test_an_indexed_equality_on_plain_values_is_exact(collection):
     assert found(True) == ["5"]
     assert found(None) == ["7", "missing"]
     assert found("3") == ["9"]
+
+
+# --- a filter on _id and $expr -------------------------------------------------
+
+
+def test_a_conditional_update_by_id_is_exact(collection):
+    # Django's filter(pk=..., taken__lt=F("seats")).update(taken=F("taken") + 1).
+    ids = [ObjectId() for _ in range(3)]
+    collection.insert_many([{"_id": ids[0], "taken": 0, "seats": 1}, {"_id": ids[1], "taken": 0, "seats": 5},
+                            {"_id": ids[2], "taken": 0, "seats": 0}])
+    take = [{"$set": {"taken": {"$add": ["$taken", 1]}}}]
+
+    def claim(_id):
+        return collection.update_many({"$and": [{"_id": _id}, {"$expr": {"$lt": ["$taken", "$seats"]}}]}, take).modified_count
+
+    assert [claim(ids[0]), claim(ids[0]), claim(ids[2]), claim(ObjectId())] == [1, 0, 0, 0]
+    assert [document["taken"] for document in collection.find({}, sort=[("_id", 1)])] == [1, 0, 0]
+    assert collection.count_documents({"$and": [{"_id": ids[1]}, {"$expr": {"$lt": ["$taken", "$seats"]}}]}) == 1
+    assert collection.find_one({"$and": [{"_id": str(ids[1])}, {"$expr": {"$lt": ["$taken", "$seats"]}}]}) is None
+
+
+def test_a_conditional_update_by_id_reads_one_document(collection):
+    ids = [ObjectId() for _ in range(5000)]
+    collection.insert_many([{"_id": _id, "taken": 0, "seats": 10, "title": "x" * 100} for _id in ids])
+    take = [{"$set": {"taken": {"$add": ["$taken", 1]}}}]
+
+    def best_of_three(by_expression):
+        timings = []
+        for run in range(3):
+            _id = ids[run * 100 + by_expression]
+            by_id = {"$expr": {"$eq": ["$_id", _id]}} if by_expression else {"_id": _id}
+            started = time.perf_counter()
+            assert collection.update_many({"$and": [by_id, {"$expr": {"$lt": ["$taken", "$seats"]}}]}, take).modified_count == 1
+            timings.append(time.perf_counter() - started)
+        return min(timings)
+
+    scanned, by_id = best_of_three(True), best_of_three(False)
+    assert by_id < scanned / 4, f"update by _id took {by_id:.3f} s, by a scan {scanned:.3f} s"
