@@ -189,7 +189,8 @@ else:
 # Sessions live in MongoDB and are read through the shared cache: most
 # requests then cost no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Django's default message storage: a signed cookie, the session only for what
+# does not fit. A "You are enrolled" then costs no session write.
 
 # --- API ---------------------------------------------------------------------------------
 # Rate limits count anonymous callers by REMOTE_ADDR; behind N trusted proxies
