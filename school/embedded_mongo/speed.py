@@ -32,7 +32,6 @@ import datetime
 import inspect
 import math
 import re
-import threading
 
 import bson
 import mongoeco
@@ -71,8 +70,6 @@ _original_top_level_array = SQLiteEngine._field_is_top_level_array_in_collection
 _original_tagged_value_type = SQLiteEngine._field_contains_tagged_value_type_in_collection
 _original_translate_with_multikey = SQLiteEngine._translate_query_plan_with_multikey
 _original_select_first = SQLiteEngine._select_first_document_for_plan
-_original_open_scan = SQLiteEngine._open_scan_documents_sync
-_original_load_documents = SQLiteEngine._load_documents
 _original_requires_python_for_decimal = SQLiteEngine._plan_requires_python_for_decimal_numeric
 
 
@@ -435,30 +432,6 @@ def _plan_requires_python_for_decimal_numeric(self, db_name, coll_name, plan):
         return _original_requires_python_for_decimal(self, db_name, coll_name, plan)
 
 
-_prefilter = threading.local()
-
-
-def _open_scan_documents_sync(self, reader):
-    """The same for a read (an update first finds what it will change):
-    mongoeco's Python fallback decoded every document of the collection; let
-    it read only the one with that ``_id``, by primary key. The whole filter
-    is still checked on it."""
-    keys = _and_id_storage_keys(self, reader.semantics.query_plan)
-    _prefilter.scan = None if keys is None else ((reader.db_name, reader.coll_name), keys)
-    try:
-        return _original_open_scan(self, reader)
-    finally:
-        _prefilter.scan = None
-
-
-def _load_documents(self, db_name, coll_name):
-    scan, _prefilter.scan = getattr(_prefilter, "scan", None), None
-    if scan is None or scan[0] != (db_name, coll_name):
-        return _original_load_documents(self, db_name, coll_name)
-    # The same (storage_key, document) pairs, in the same primary-key order.
-    return iter(sorted(self._load_documents_by_storage_keys(db_name, coll_name, scan[1]).items()))
-
-
 def _and_id_storage_keys(engine, plan) -> list[str] | None:
     """Primary keys for a filter that ANDs an ``_id`` equality with other conditions."""
     clauses = plan.clauses if isinstance(plan, AndCondition) else ()
@@ -783,8 +756,6 @@ def apply() -> None:
     SQLiteEngine._field_contains_tagged_value_type_in_collection = _field_contains_tagged_value_type_in_collection
     SQLiteEngine._translate_query_plan_with_multikey = _translate_query_plan_with_multikey
     SQLiteEngine._select_first_document_for_plan = _select_first_document_for_plan
-    SQLiteEngine._open_scan_documents_sync = _open_scan_documents_sync
-    SQLiteEngine._load_documents = _load_documents
     SQLiteEngine._plan_requires_python_for_decimal_numeric = _plan_requires_python_for_decimal_numeric
     DatabaseAdminCommandCompiler.compile_aggregate_operation = _compile_aggregate_operation
     AsyncAggregationCursor._load_pushdown_source_documents = _load_pushdown_source_documents

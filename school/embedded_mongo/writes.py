@@ -1,0 +1,325 @@
+"""Cheaper writes for mongoeco's SQLite engine, same results.
+
+mongoeco 4.11.0 spent most of a small write on work no client can observe.
+Server CPU per operation on a database migrated by the app (the enroll
+request's writes), without this module (mongoeco with compat and speed) → with
+:func:`apply`:
+
+* conditional ``update_one`` with ``$inc`` on a course: 6-7 ms → 3.4 ms
+* ``update_many`` as Django sends the seat update: 10-11 ms → 3.9 ms
+* ``insert_one`` of an enrollment (unique pair index): 9.6 ms → 2.9 ms
+* ``insert_one`` of an enrollment event: 6.3 ms → 2.2 ms
+* a transaction, ``update_one`` + ``insert_one``: 20 ms → 8-9 ms
+
+The changes:
+
+1. **One shared SQLite index for all scalar (and all multikey) entries.**
+   Every single-field Mongo index got its own SQLite index
+   ``scidx_<hash>`` ON scalar_index_entries (collection_id, index_name,
+   type_score, element_key, storage_key): the same columns every time, each
+   covering every row of the table (all collections, all indexes). With the
+   app's 35 single-field indexes each scalar entry insert updated 35
+   identical B-trees. Every lookup already pins ``collection_id`` and
+   ``index_name``, so one shared B-tree gives the same plans and results.
+   New indexes now all name ``scidx_shared`` (and ``mkidx_shared`` for
+   multikey entries, same story); the name is stored per index in the
+   ``indexes`` table as before, so reads (``INDEXED BY <name>``) are
+   unchanged. The shared indexes are created when the server opens the
+   file and are never dropped: dropping one Mongo index (or a collection or
+   a database) deletes its entries as before but leaves the shared B-tree
+   to the others. Files written before this keep their per-index SQLite
+   indexes, which still work as they did (nothing is migrated).
+
+2. **No change-stream bookkeeping.** The embedded server presents itself as
+   a standalone ``mongod`` (no ``setName``), and a standalone has no change
+   streams; mongoeco's wire layer refused ``$changeStream`` anyway. Yet every
+   write appended to a transactional outbox (``change_outbox`` and
+   ``change_outbox_identities``, with compaction), then "dispatched" it: a
+   lease taken and released on a second SQLite connection, a heartbeat
+   thread started and joined, a checkpoint written, the outbox compacted —
+   four or five extra commits per write, each of which also made the main
+   connection drop its index catalog cache (``PRAGMA data_version``
+   changed) and rebuild it on the next request. The engine now declares
+   ``change_delivery="none"`` (mongoeco's mode for engines without an
+   outbox) and records nothing. A ``watch()`` / ``$changeStream`` now fails
+   the way it does on a real standalone: code 40573, "The $changeStream
+   stage is only supported on replica sets".
+
+3. **Index catalogs with ObjectIds are shared, not copied.** mongoeco keeps
+   each collection's index list as a frozen, shared catalog, except when a
+   value in it is not on its short list of immutable types: then every
+   ``_load_indexes`` call (three or four per write, more per read) deep-copies
+   the whole list. django-mongodb-backend's unique constraints carry a
+   ``partialFilterExpression`` with ObjectId bounds (``{"student_id": {"$gte":
+   ObjectId("000…"), "$lte": ObjectId("fff…")}}``), so the enrollment
+   collection (and every many-to-many table) took the copying path. An
+   ObjectId is immutable (its 12 bytes are set once, and there is no public
+   way to change them), so it is frozen as it is, like a str or a datetime.
+
+4. **A multi-document update pinned to one ``_id`` runs as a single-document
+   update.** Django's ``QuerySet.update()`` sends ``update_one`` only when
+   the filter's top level is ``{"_id": <ObjectId>}``; the app's conditional
+   seat update (``{"$and": [{"_id": …}, {"$expr": …}, {"waitlist_count":
+   0}]}``) goes as ``multi: true``. mongoeco runs a multi update as a find
+   (through a reader snapshot), then one single-document update per match
+   that re-checks the filter. When the filter requires ``_id`` to equal one
+   value (directly or in a clause of a top-level ``$and``) it can match at
+   most one document, as ``_id`` is unique, so the single-document update
+   gives the same result (matched, modified, upserted) in one step.
+
+Not changed, on purpose:
+
+* ``PRAGMA synchronous``: mongoeco already opens every connection with
+  ``journal_mode=WAL`` and ``synchronous=NORMAL``. Under WAL, NORMAL writes
+  each commit to the WAL file before the commit returns (no fsync), so an
+  acknowledged write survives the server being killed (SIGKILL): the WAL is
+  in the OS page cache and is replayed on the next open. Only an OS crash or
+  power loss can lose the last commits, which FULL would prevent at the
+  price of an fsync per write. That trade is mongoeco's default and right
+  for a development server; nothing to do here.
+* The ``documents`` expression indexes (one ``idx_<hash>`` per ordered Mongo
+  index, each over the whole shared documents table, so each is evaluated
+  for every document write of every collection: ~0.6 ms of SQLite CPU per
+  insert and ~0.5 ms per update with the app's 52). Partial indexes (``WHERE
+  db_name = '…' AND coll_name = '…'``) would cut that to the collection's
+  own few, but mongoeco binds the namespace as ``db_name = ? AND coll_name =
+  ?``: SQLite then matches a partial index only by re-preparing the
+  statement on every execution (~40 µs for a trivial query, more for
+  mongoeco's), and a hinted read (``INDEXED BY``) fails to prepare at all.
+  Worth it only with the namespace inlined in every read query.
+
+Server process only, pinned like :mod:`school.embedded_mongo.speed`, which
+calls :func:`apply`; the tests in ``tests/embedded_mongo/test_writes.py``
+fail without it.
+"""
+
+import contextlib
+import dataclasses
+import re
+import sqlite3
+
+import bson
+import mongoeco
+from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
+from mongoeco.api._async import _collection_modify
+from mongoeco.engines import _sqlite_index_catalog, _sqlite_index_runtime
+from mongoeco.engines import sqlite as sqlite_engine
+from mongoeco.engines._sqlite_connection import SQLiteConnection
+from mongoeco.engines.sqlite import SQLiteEngine
+from mongoeco.errors import OperationFailure
+from mongoeco.wire import _executor_validation
+
+PINNED_MONGOECO_VERSION = "4.11.0"
+
+if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
+    raise ImportError(
+        f"school.embedded_mongo.writes is written for mongoeco {PINNED_MONGOECO_VERSION}, "
+        f"found {mongoeco.__version__}: re-check it before changing the pin"
+    )
+
+
+# --- 1. One shared SQLite index per entry table -------------------------------
+
+SHARED_SCALAR_INDEX = "scidx_shared"
+SHARED_MULTIKEY_INDEX = "mkidx_shared"
+_ENTRY_COLUMNS = "(collection_id, index_name, type_score, element_key, storage_key)"
+_SHARED_INDEXES = {
+    SHARED_SCALAR_INDEX: f"scalar_index_entries {_ENTRY_COLUMNS}",
+    SHARED_MULTIKEY_INDEX: f"multikey_entries {_ENTRY_COLUMNS}",
+}
+_CREATE_SHARED = tuple(
+    f'CREATE INDEX IF NOT EXISTS "{name}" ON {target}' for name, target in _SHARED_INDEXES.items()
+)
+_SHARED_QUOTED = tuple(f'"{name}"' for name in _SHARED_INDEXES)
+_NOTHING = "SELECT 1 WHERE 0"
+
+
+class SharedIndexConnection(SQLiteConnection):
+    """mongoeco's connection, where the shared entry indexes are created at
+    most once and never dropped. mongoeco issues ``CREATE INDEX <name>`` when
+    a Mongo index is created and ``DROP INDEX IF EXISTS <name>`` when one is
+    dropped (index, collection or database); for a shared name the first
+    becomes ``IF NOT EXISTS`` and the second does nothing."""
+
+    def execute(self, sql, parameters=(), /):
+        if sql.startswith(("CREATE INDEX", "DROP INDEX")) and any(name in sql for name in _SHARED_QUOTED):
+            if sql.startswith("DROP INDEX"):
+                sql, parameters = _NOTHING, ()
+            elif not sql.startswith("CREATE INDEX IF NOT EXISTS"):
+                sql = "CREATE INDEX IF NOT EXISTS" + sql[len("CREATE INDEX"):]
+        return super().execute(sql, parameters)
+
+
+def _physical_scalar_index_name(self, db_name, coll_name, index_name):
+    return SHARED_SCALAR_INDEX
+
+
+def _physical_multikey_index_name(self, db_name, coll_name, index_name):
+    return SHARED_MULTIKEY_INDEX
+
+
+_original_backfill_scalar_indexes = SQLiteEngine._backfill_scalar_indexes_sync
+_original_ensure_scalar = _sqlite_index_runtime.ensure_scalar_physical_indexes_sync
+_original_ensure_multikey = _sqlite_index_runtime.ensure_multikey_physical_indexes_sync
+
+
+def _create_sqlite_connection(self):
+    """mongoeco's own ``_create_sqlite_connection`` (same path, pragmas and
+    connection class behaviour), with :class:`SharedIndexConnection` as the
+    factory. Every connection mongoeco opens comes from here."""
+    connection = sqlite3.connect(self._path, check_same_thread=False, factory=SharedIndexConnection)
+    try:
+        if self._path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
+        raise
+    return connection
+
+
+def _backfill_scalar_indexes_sync(self, conn):
+    """On open, after mongoeco created its tables and before it rebuilds the
+    scalar entries: create the shared indexes (committed with the rest of the
+    open), so every later write and read can count on them."""
+    for statement in _CREATE_SHARED:
+        conn.execute(statement)
+    return _original_backfill_scalar_indexes(self, conn)
+
+
+def _without_shared(indexes, key):
+    return [index for index in indexes if index.get(key) not in _SHARED_INDEXES]
+
+
+def _ensure_scalar_physical_indexes_sync(engine, conn, indexes):
+    """mongoeco runs ``CREATE INDEX IF NOT EXISTS`` for every index of the
+    collection on every write with scalar entries; the shared index exists
+    since the file was opened."""
+    indexes = _without_shared(indexes, "scalar_physical_name")
+    if indexes:
+        _original_ensure_scalar(engine, conn, indexes)
+
+
+def _ensure_multikey_physical_indexes_sync(engine, conn, indexes):
+    indexes = _without_shared(indexes, "multikey_physical_name")
+    if indexes:
+        _original_ensure_multikey(engine, conn, indexes)
+
+
+# --- 2. No change-stream outbox -------------------------------------------------
+
+_STANDALONE_CAPABILITIES = dataclasses.replace(SQLiteEngine.capabilities, change_delivery="none")
+
+
+def _append_no_change(conn, **_kwargs):
+    """mongoeco's outbox append, for an engine that delivers no changes:
+    nothing is recorded and there is no commit sequence."""
+    return None
+
+
+CHANGE_STREAM_ERROR_CODE = 40573
+CHANGE_STREAM_ERROR = "The $changeStream stage is only supported on replica sets"
+_original_validate_aggregate = _executor_validation._WIRE_COMMAND_VALIDATORS["aggregate"]
+
+
+def _validate_aggregate(body, command_document):
+    """A standalone mongod refuses a change stream (collection, database or
+    cluster: ``aggregate`` on a name or on 1) with code 40573."""
+    pipeline = command_document.get("pipeline")
+    if isinstance(pipeline, list) and any(
+        isinstance(stage, dict) and "$changeStream" in stage for stage in pipeline
+    ):
+        raise OperationFailure(CHANGE_STREAM_ERROR, code=CHANGE_STREAM_ERROR_CODE)
+    return _original_validate_aggregate(body, command_document)
+
+
+# --- 3. Shared index catalogs with ObjectIds --------------------------------------
+
+_original_freeze = _sqlite_index_catalog._freeze
+_OBJECT_ID_CLASSES = frozenset(OBJECT_ID_TYPES)
+
+
+def _freeze(value):
+    """mongoeco's catalog freezing, with ObjectIds kept as the immutable
+    leaves they are (mongoeco refused them, and so copied the catalog on
+    every use)."""
+    if type(value) in _OBJECT_ID_CLASSES:
+        return value
+    return _original_freeze(value)
+
+
+# --- 4. Multi updates of one _id --------------------------------------------------
+
+_original_execute_server_update = _collection_modify.execute_server_update
+
+
+def _one_value(value) -> bool:
+    """True when ``{"_id": value}`` matches documents whose ``_id`` equals
+    one value: not a regex, an array, or an operator document (but ``$eq``
+    of one value)."""
+    if isinstance(value, (re.Pattern, bson.Regex, list, tuple)):
+        return False
+    if isinstance(value, dict):
+        keys = [key for key in value if isinstance(key, str) and key.startswith("$")]
+        if not keys:
+            return True  # an embedded document, compared whole
+        return keys == ["$eq"] and len(value) == 1 and _one_value(value["$eq"])
+    return True
+
+
+def pins_one_document(query) -> bool:
+    """True when ``query`` can match at most one document: it requires
+    ``_id`` to equal one value, at its top level or in a clause of a
+    top-level ``$and``."""
+    if not isinstance(query, dict):
+        return False
+    if "_id" in query and _one_value(query["_id"]):
+        return True
+    clauses = query.get("$and")
+    return isinstance(clauses, list) and any(pins_one_document(clause) for clause in clauses)
+
+
+async def _execute_server_update(collection, query, change, *, multi=False, replacement=False, **options):
+    if multi and not replacement and pins_one_document(query):
+        options.pop("sort", None)
+        multi = False
+    return await _original_execute_server_update(
+        collection, query, change, multi=multi, replacement=replacement, **options
+    )
+
+
+def _share_entry_indexes() -> None:
+    SQLiteEngine._physical_scalar_index_name = _physical_scalar_index_name
+    SQLiteEngine._physical_multikey_index_name = _physical_multikey_index_name
+    SQLiteEngine._create_sqlite_connection = _create_sqlite_connection
+    SQLiteEngine._backfill_scalar_indexes_sync = _backfill_scalar_indexes_sync
+    _sqlite_index_runtime.ensure_scalar_physical_indexes_sync = _ensure_scalar_physical_indexes_sync
+    _sqlite_index_runtime.ensure_multikey_physical_indexes_sync = _ensure_multikey_physical_indexes_sync
+    sqlite_engine._sqlite_runtime_ensure_scalar_physical_indexes_sync = _ensure_scalar_physical_indexes_sync
+    sqlite_engine._sqlite_runtime_ensure_multikey_physical_indexes_sync = _ensure_multikey_physical_indexes_sync
+
+
+def _drop_change_outbox() -> None:
+    SQLiteEngine.capabilities = _STANDALONE_CAPABILITIES
+    sqlite_engine._sqlite_append_change = _append_no_change
+    _executor_validation._WIRE_COMMAND_VALIDATORS["aggregate"] = _validate_aggregate
+
+
+def _share_catalogs_with_object_ids() -> None:
+    _sqlite_index_catalog._freeze = _freeze
+
+
+def _single_updates_of_one_id() -> None:
+    _collection_modify.execute_server_update = _execute_server_update
+
+
+def apply() -> None:
+    """Install the write savings (idempotent)."""
+    _share_entry_indexes()
+    _drop_change_outbox()
+    _share_catalogs_with_object_ids()
+    _single_updates_of_one_id()
+
+
+apply()
