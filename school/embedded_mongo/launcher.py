@@ -17,7 +17,11 @@ from pathlib import Path
 
 from .files import ALREADY_RUNNING_EXIT_CODE, log_path, port_path, state_path
 
-START_TIMEOUT_SECONDS = 30.0
+# mongoeco rebuilds its index entries from every document when it opens a
+# file: a second or two for the demo school, tens of seconds for the
+# 2,000-student benchmark school (30,000 documents).
+# A server process that is alive gets this long to start listening.
+START_TIMEOUT_SECONDS = 300.0
 
 
 class EmbeddedServerError(RuntimeError):
