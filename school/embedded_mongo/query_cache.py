@@ -17,18 +17,20 @@ that could change what it read has run since, or is running.
   collection (insert, update, delete, findAndModify, index and collection
   commands) changes that collection's version; any other (transactions'
   commit and abort, renames, ``$out``/``$merge`` pipelines, anything unknown)
-  changes every version. A write changes them when it starts and again when it
+  changes every version, in every database. A write changes them when it starts and again when it
   ends, so a read that overlaps a write in any way is never stored.
 - A read depends on its collection and on every collection its pipeline
   names (``$lookup``/``$graphLookup`` ``from``, ``$unionWith``), and is stored
   with their versions as they were when it started, only if they are still
-  the same when it ends.
+  the same when it ends. A pipeline naming a collection other than by its
+  plain name (another database's) is not cached.
 - Reads inside a transaction bypass the cache (they must see the
   transaction's own writes), as do reads whose answer depends on the clock or
   chance (``$$NOW``, ``$rand``, ``$sample``...), with one exception: Django
   adds ``$$NOW`` to its count pipelines and projects it away unused.
 - Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
-  are kept, ``MAX_ENTRIES`` at most, least recently used first out.
+  are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
+  first out.
 
 Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
 tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
@@ -46,8 +48,9 @@ if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
         f"found {mongoeco.__version__}: re-check it before changing the pin"
     )
 
-MAX_ENTRIES = 2048
 MAX_DOCUMENTS = 1000
+# Documents held in all answers together (a few tens of MB at most).
+MAX_CACHED_DOCUMENTS = 20_000
 
 READS = frozenset({"find", "aggregate", "count", "distinct"})
 # Commands that change no stored document.
@@ -73,9 +76,10 @@ EVERYTHING = None
 
 class QueryCache:
     def __init__(self):
+        # key -> (versions read, answer, documents in it), least recently used first
         self.entries: OrderedDict = OrderedDict()
+        self.documents = 0
         self.versions: dict = {}
-        self.hits = 0
 
     def wrap(self, execute):
         """``execute_prepared`` of mongoeco's wire executor, answering repeated reads from memory."""
@@ -96,23 +100,30 @@ class QueryCache:
             entry = self.entries.get(key)
             if entry is not None and entry[0] == before:
                 self.entries.move_to_end(key)
-                self.hits += 1
                 return _copy(entry[1])
             result = await execute(context)
             if self._versions_of(context.db_name, names) == before and _complete(result):
-                self.entries[key] = (before, _copy(result))
-                if len(self.entries) > MAX_ENTRIES:
-                    self.entries.popitem(last=False)
+                self._store(key, before, result)
             return result
 
         return execute_prepared
 
+    def _store(self, key, versions, result):
+        if key in self.entries:
+            self.documents -= self.entries.pop(key)[2]
+        size = len(result["cursor"]["firstBatch"]) if "cursor" in result else 1
+        self.entries[key] = (versions, _copy(result), size)
+        self.documents += size
+        while self.documents > MAX_CACHED_DOCUMENTS:
+            self.documents -= self.entries.popitem(last=False)[1][2]
+
     def _bump(self, db_name, names):
-        for name in (None,) if names is EVERYTHING else names:
-            self.versions[db_name, name] = self.versions.get((db_name, name), 0) + 1
+        # EVERYTHING: a command of unknown reach, in any database.
+        for key in [(None, None)] if names is EVERYTHING else [(db_name, name) for name in names]:
+            self.versions[key] = self.versions.get(key, 0) + 1
 
     def _versions_of(self, db_name, names):
-        return (self.versions.get((db_name, None), 0), *(self.versions.get((db_name, name), 0) for name in names))
+        return (self.versions.get((None, None), 0), *(self.versions.get((db_name, name), 0) for name in names))
 
 
 def _plan(context):
@@ -124,9 +135,11 @@ def _plan(context):
         pipeline = command.get("pipeline", [])
         if _writes_out(pipeline):
             return "write", EVERYTHING
-        if "txnNumber" in context.raw_body or not isinstance(target, str) or _volatile(_without_unused_now(command)):
+        joined = _joined(pipeline)
+        if "txnNumber" in context.raw_body or not isinstance(target, str) or joined is None \
+                or _volatile(_without_unused_now(command)):
             return None
-        return "read", (target, *sorted(_joined(pipeline)))
+        return "read", (target, *sorted(joined))
     if name in HARMLESS:
         return None
     if name in COLLECTION_WRITES and isinstance(target, str):
@@ -139,21 +152,28 @@ def _writes_out(pipeline) -> bool:
                                               for stage in pipeline)
 
 
-def _joined(value) -> set[str]:
-    """Collections a pipeline reads besides its own."""
+def _joined(value) -> set[str] | None:
+    """Collections a pipeline reads besides its own; None when one is named
+    other than by a plain name (another database's, say)."""
     names = set()
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in ("$lookup", "$graphLookup") and isinstance(item, dict) and isinstance(item.get("from"), str):
-                names.add(item["from"])
-            elif key == "$unionWith":
-                coll = item if isinstance(item, str) else item.get("coll") if isinstance(item, dict) else None
-                if isinstance(coll, str):
-                    names.add(coll)
-            names |= _joined(item)
+            if key in ("$lookup", "$graphLookup", "$unionWith") and isinstance(item, (dict, str)):
+                target = item if isinstance(item, str) else item.get("coll" if key == "$unionWith" else "from")
+                if isinstance(target, str):
+                    names.add(target)
+                elif target is not None:
+                    return None
+            inner = _joined(item)
+            if inner is None:
+                return None
+            names |= inner
     elif isinstance(value, list):
         for item in value:
-            names |= _joined(item)
+            inner = _joined(item)
+            if inner is None:
+                return None
+            names |= inner
     return names
 
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from pymongo.errors import OperationFailure
 
-from school.embedded_mongo import compat
+from school.embedded_mongo import compat, query_cache
 from school.embedded_mongo.query_cache import MAX_DOCUMENTS, QueryCache
 
 
@@ -100,9 +100,30 @@ def test_a_write_to_a_joined_collection_is_seen(run, executor):
 @pytest.mark.parametrize("name", ["commitTransaction", "abortTransaction", "renameCollection", "dropDatabase"])
 def test_any_other_command_that_may_write_is_seen_everywhere(run, executor, name):
     run(command("find"))
-    run(command(name, 1))
+    other_database = command(name, 1)
+    other_database.db_name = "admin"
+    run(other_database)
     run(command("find"))
     assert executor.ran == ["find", name, "find"]
+
+
+def test_a_join_with_another_database_is_not_cached(run, executor):
+    pipeline = [{"$lookup": {"from": {"db": "other", "coll": "terms"}, "localField": "t", "foreignField": "_id",
+                             "as": "term"}}]
+    run(command("aggregate", pipeline=pipeline, cursor={}))
+    run(command("aggregate", pipeline=pipeline, cursor={}))
+    assert executor.ran == ["aggregate", "aggregate"]
+
+
+def test_the_oldest_answers_make_room(executor, monkeypatch):
+    monkeypatch.setattr(query_cache, "MAX_CACHED_DOCUMENTS", 3)
+    cache = QueryCache()
+    cached = cache.wrap(executor.execute)
+    for n in range(5):
+        asyncio.run(cached(command("find", filter={"n": n})))
+    assert cache.documents == 3 and len(cache.entries) == 3
+    asyncio.run(cached(command("find", filter={"n": 0})))
+    assert executor.ran.count("find") == 6
 
 
 def test_harmless_commands_keep_the_answers(run, executor):
