@@ -152,29 +152,28 @@ def _writes_out(pipeline) -> bool:
                                               for stage in pipeline)
 
 
-def _joined(value) -> set[str] | None:
-    """Collections a pipeline reads besides its own; None when one is named
-    other than by a plain name (another database's, say)."""
-    names = set()
+def named_collections(value) -> list:
+    """What every $lookup, $graphLookup and $unionWith stage of a pipeline
+    (nested ones included) names as the collection it reads, in order: a
+    name, None for a stage that reads none ($documents), or the document
+    naming another database's collection."""
+    found = []
     if isinstance(value, dict):
         for key, item in value.items():
             if key in ("$lookup", "$graphLookup", "$unionWith") and isinstance(item, (dict, str)):
-                target = item if isinstance(item, str) else item.get("coll" if key == "$unionWith" else "from")
-                if isinstance(target, str):
-                    names.add(target)
-                elif target is not None:
-                    return None
-            inner = _joined(item)
-            if inner is None:
-                return None
-            names |= inner
+                found.append(item if isinstance(item, str) else item.get("coll" if key == "$unionWith" else "from"))
+            found += named_collections(item)
     elif isinstance(value, list):
         for item in value:
-            inner = _joined(item)
-            if inner is None:
-                return None
-            names |= inner
-    return names
+            found += named_collections(item)
+    return found
+
+
+def _joined(pipeline) -> set[str] | None:
+    """Collections a pipeline reads besides its own; None when one is named
+    other than by a plain name (another database's, say)."""
+    names = [name for name in named_collections(pipeline) if name is not None]
+    return set(names) if all(isinstance(name, str) for name in names) else None
 
 
 def _volatile(value) -> bool:

@@ -56,6 +56,8 @@ from mongoeco.engines.sqlite_query import (
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 from mongoeco.errors import OperationFailure
 
+from .query_cache import named_collections
+
 PINNED_MONGOECO_VERSION = "4.11.0"
 
 if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
@@ -382,16 +384,18 @@ def _translate_query_plan_with_multikey(self, db_name, coll_name, plan):
     return _original_translate_with_multikey(self, db_name, coll_name, plan)
 
 
+def _plain_ids(values) -> bool:
+    """Whether these ``_id`` values are ObjectIds and strings, few enough to list."""
+    return 0 < len(values) <= _ID_LIST_LIMIT and all(
+        type(value) is str or type(value) in OBJECT_ID_TYPES for value in values
+    )
+
+
 def _id_storage_keys(engine, values) -> list[str] | None:
     """The primary keys documents with these ``_id`` values can have, or None
-    when a value is neither an ObjectId nor a string (left to mongoeco).
-    Without an engine, only whether they are: an empty list."""
-    if not 0 < len(values) <= _ID_LIST_LIMIT or not all(
-        type(value) is str or type(value) in OBJECT_ID_TYPES for value in values
-    ):
+    when they are not plain ids (left to mongoeco)."""
+    if not _plain_ids(values):
         return None
-    if engine is None:
-        return []
     return sorted({
         engine._storage_key(value if type(value) is str else kind(str(value)))
         for value in values
@@ -404,7 +408,7 @@ def _id_conditions_are_identities(plan) -> bool:
     with ObjectIds or strings."""
     if getattr(plan, "field", None) == "_id":
         values = [plan.value] if isinstance(plan, EqualsCondition) else getattr(plan, "values", None)
-        return isinstance(plan, (EqualsCondition, InCondition)) and _id_storage_keys(None, list(values)) is not None
+        return isinstance(plan, (EqualsCondition, InCondition)) and _plain_ids(list(values))
     if hasattr(plan, "clause"):
         return _id_conditions_are_identities(plan.clause)
     return all(_id_conditions_are_identities(clause) for clause in getattr(plan, "clauses", ()))
@@ -623,21 +627,6 @@ class _JoinPlan:
     loaded: dict = dataclasses.field(default_factory=dict)
 
 
-def _referenced_collections(value) -> collections.Counter:
-    counts = collections.Counter()
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("$lookup", "$graphLookup") and isinstance(item, dict):
-                counts[item.get("from")] += 1
-            elif key == "$unionWith":
-                counts[item if isinstance(item, str) else item.get("coll") if isinstance(item, dict) else None] += 1
-            counts += _referenced_collections(item)
-    elif isinstance(value, list):
-        for item in value:
-            counts += _referenced_collections(item)
-    return counts
-
-
 def _join_sources(pipeline: list) -> dict:
     """Where the keys of each leading localField/foreignField $lookup come from.
 
@@ -648,7 +637,7 @@ def _join_sources(pipeline: list) -> dict:
     of an earlier join's documents when localField goes through its "as".
     A collection the pipeline names more than once is read whole.
     """
-    counts = _referenced_collections(pipeline)
+    counts = collections.Counter(name for name in named_collections(pipeline) if isinstance(name, str))
     sources, joined_as, written = {}, {}, set()
     for stage in pipeline:
         if not isinstance(stage, dict) or len(stage) != 1:
