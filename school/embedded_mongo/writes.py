@@ -1,4 +1,4 @@
-"""Cheaper writes for mongoeco's SQLite engine, same results.
+"""Cheaper writes (and reads' connections) for mongoeco's SQLite engine, same results.
 
 mongoeco 4.11.0 spent most of a small write on work no client can observe.
 Server CPU per operation on a database migrated by the app (the enroll
@@ -67,6 +67,17 @@ The changes:
    most one document, as ``_id`` is unique, so the single-document update
    gives the same result (matched, modified, upserted) in one step.
 
+5. **Reader connections are reused.** A read that may return more than one
+   document (every ``aggregate`` Django sends, every ``find`` without
+   ``limit: 1``) got a dedicated SQLite connection, for a snapshot of its
+   own: ``sqlite3.connect``, two pragmas, a parse of the whole schema on the
+   first statement, and a close at the end, about half of a small read's
+   cost (an aggregate by ``_id``: 3.6 ms → 1.8 ms of server CPU). Those
+   connections now come from a pool of up to eight per engine and go back
+   to it with their transaction rolled back, so each read still takes a
+   fresh snapshot at its ``BEGIN``, and an open cursor keeps its connection
+   (and snapshot) until it is closed.
+
 Not changed, on purpose:
 
 * ``PRAGMA synchronous``: mongoeco already opens every connection with
@@ -97,6 +108,7 @@ import contextlib
 import dataclasses
 import re
 import sqlite3
+import threading
 
 import bson
 import mongoeco
@@ -105,6 +117,7 @@ from mongoeco.api._async import _collection_modify
 from mongoeco.engines import _sqlite_index_catalog, _sqlite_index_runtime
 from mongoeco.engines import sqlite as sqlite_engine
 from mongoeco.engines._sqlite_connection import SQLiteConnection
+from mongoeco.engines._sqlite_reader import SQLiteScanReader
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.errors import OperationFailure
 from mongoeco.wire import _executor_validation
@@ -141,6 +154,9 @@ class SharedIndexConnection(SQLiteConnection):
     dropped (index, collection or database); for a shared name the first
     becomes ``IF NOT EXISTS`` and the second does nothing."""
 
+    # The ReaderPool this connection goes back to when closed (see part 5).
+    pool = None
+
     def execute(self, sql, parameters=(), /):
         if sql.startswith(("CREATE INDEX", "DROP INDEX")) and any(name in sql for name in _SHARED_QUOTED):
             if sql.startswith("DROP INDEX"):
@@ -148,6 +164,10 @@ class SharedIndexConnection(SQLiteConnection):
             elif not sql.startswith("CREATE INDEX IF NOT EXISTS"):
                 sql = "CREATE INDEX IF NOT EXISTS" + sql[len("CREATE INDEX"):]
         return super().execute(sql, parameters)
+
+    def close(self):
+        if self.pool is None or not self.pool.take_back(self):
+            super().close()
 
 
 def _physical_scalar_index_name(self, db_name, coll_name, index_name):
@@ -166,7 +186,19 @@ _original_ensure_multikey = _sqlite_index_runtime.ensure_multikey_physical_index
 def _create_sqlite_connection(self):
     """mongoeco's own ``_create_sqlite_connection`` (same path, pragmas and
     connection class behaviour), with :class:`SharedIndexConnection` as the
-    factory. Every connection mongoeco opens comes from here."""
+    factory. Every connection mongoeco opens comes from here; a scan
+    reader's comes from the engine's :class:`ReaderPool` (part 5)."""
+    if getattr(_opening_reader, "active", False):
+        pool = _reader_pool(self)
+        if connection := pool.take():
+            return connection
+        connection = _connect(self)
+        connection.pool = pool
+        return connection
+    return _connect(self)
+
+
+def _connect(self):
     connection = sqlite3.connect(self._path, check_same_thread=False, factory=SharedIndexConnection)
     try:
         if self._path != ":memory:":
@@ -289,6 +321,61 @@ async def _execute_server_update(collection, query, change, *, multi=False, repl
     )
 
 
+# --- 5. Reader connections are reused ----------------------------------------------
+
+READER_POOL_SIZE = 8
+_opening_reader = threading.local()
+_original_reader_open = SQLiteScanReader._open
+
+
+class ReaderPool:
+    """Idle dedicated-reader connections of one engine. A connection comes
+    back with its read transaction rolled back, so its next ``BEGIN`` takes
+    a fresh snapshot; its index catalogs stay, as mongoeco checks them
+    against ``PRAGMA data_version`` before each use."""
+
+    def __init__(self, size: int = READER_POOL_SIZE):
+        self.size = size
+        self.idle: list[SharedIndexConnection] = []
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            return self.idle.pop() if self.idle else None
+
+    def take_back(self, connection) -> bool:
+        """Keep connection for a later reader; False when it must really close."""
+        try:
+            connection.rollback()
+        except sqlite3.Error:
+            return False
+        with self.lock:
+            if len(self.idle) >= self.size:
+                return False
+            self.idle.append(connection)
+            return True
+
+
+def _reader_pool(engine) -> ReaderPool:
+    pool = engine.__dict__.get("_registrar_reader_pool")
+    if pool is None:
+        pool = engine.__dict__.setdefault("_registrar_reader_pool", ReaderPool())
+    return pool
+
+
+def _reader_open(self):
+    """mongoeco's scan reader opens (and closes) a connection of its own for
+    every read that may return more than one document: a new SQLite
+    connection, its pragmas and a parse of the whole schema each time, a
+    third of a small aggregate's cost. Mark the open so that the factory
+    hands it a pooled connection."""
+    _opening_reader.active = True
+    try:
+        return _original_reader_open(self)
+    finally:
+        _opening_reader.active = False
+
+
 def _share_entry_indexes() -> None:
     SQLiteEngine._physical_scalar_index_name = _physical_scalar_index_name
     SQLiteEngine._physical_multikey_index_name = _physical_multikey_index_name
@@ -310,6 +397,10 @@ def _share_catalogs_with_object_ids() -> None:
     _sqlite_index_catalog._freeze = _freeze
 
 
+def _reuse_reader_connections() -> None:
+    SQLiteScanReader._open = _reader_open
+
+
 def _single_updates_of_one_id() -> None:
     _collection_modify.execute_server_update = _execute_server_update
 
@@ -320,6 +411,7 @@ def apply() -> None:
     _drop_change_outbox()
     _share_catalogs_with_object_ids()
     _single_updates_of_one_id()
+    _reuse_reader_connections()
 
 
 apply()

@@ -400,3 +400,53 @@ def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypa
         {"multi": True, "replacement": False},
         {"multi": True, "replacement": True},
     ]
+
+
+# --- reader connections are reused ------------------------------------------------
+
+
+def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeypatch):
+    """A read of more than one document got a new SQLite connection (pragmas
+    and a parse of the whole schema) and closed it afterwards. Pooled ones
+    are reused, and each new read still sees every write committed before it."""
+    import school.embedded_mongo.speed  # noqa: F401 - installs the patches in this process
+    from mongoeco import MongoClient as InProcessClient
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    from school.embedded_mongo import writes
+
+    opened = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(writes.sqlite3, "connect", lambda *args, **kwargs: opened.append(args) or connect(*args, **kwargs))
+    client = InProcessClient(SQLiteEngine(str(tmp_path / "db.sqlite3")))
+    try:
+        things = client.db.things
+        things.insert_many([{"n": n} for n in range(10)])
+        before = len(opened)
+        for n in range(20):
+            assert len(list(things.find({"n": {"$gte": 0}}))) == 10 + n
+            assert things.count_documents({}) == 10 + n
+            things.insert_one({"n": 100 + n})
+        assert len(opened) - before <= 1
+    finally:
+        client.close()
+
+
+def test_open_cursors_keep_their_own_snapshots(collection):
+    """Each open cursor holds a reader connection (and its snapshot) until it
+    is exhausted; the pool never hands one to two cursors."""
+    fill(collection)
+    early = collection.find({}, batch_size=4, sort=[("_id", 1)])
+    first = next(early)
+    collection.insert_one({"_id": "late", "k": 1})
+    later = collection.find({}, batch_size=4, sort=[("_id", 1)])
+    seen_early, seen_later = [first["_id"]], []
+    for a, b in itertools.zip_longest(early, later):
+        if a is not None:
+            seen_early.append(a["_id"])
+        if b is not None:
+            seen_later.append(b["_id"])
+        collection.insert_one({"k": 2})
+    assert len(seen_early) == 30 and "late" not in seen_early
+    assert len(seen_later) == 31 and "late" in seen_later
+    assert collection.count_documents({}) == 31 + 31
