@@ -17,12 +17,13 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.contrib.sessions.models import Session  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from catalog.models import Course, Term  # noqa: E402
+
+SessionStore = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 
 
 def main(options: dict) -> dict:
@@ -64,22 +65,18 @@ def new_students(count: int, prefix: str) -> list:
 
 
 def logged_in(users) -> list[str]:
-    """Session keys for users, written directly: a login form would measure Argon2."""
+    """Session keys for users, saved by the project's session store as a login
+    saves them (database and cache); a login form would measure Argon2."""
     backend = settings.AUTHENTICATION_BACKENDS[0]
-    expires = timezone.now() + datetime.timedelta(days=1)
-    store = SessionStore()
-    sessions = [
-        Session(
-            session_key=store._get_new_session_key(),
-            session_data=store.encode({
-                SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }),
-            expire_date=expires,
-        )
-        for user in users
-    ]
-    Session.objects.bulk_create(sessions)
-    return [session.session_key for session in sessions]
+    keys = []
+    for user in users:
+        session = SessionStore()
+        session.update({
+            SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash(),
+        })
+        session.create()
+        keys.append(session.session_key)
+    return keys
 
 
 def rush(options: dict) -> dict:

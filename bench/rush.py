@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/rush.py --students 1000 --seats 100 [--workers 2] [--json out.json]
 
-Starts the app the production way (gunicorn, embedded database), fires the N
-requests from N threads released together, then checks the database: exactly
+Starts the app the production way (gunicorn, embedded database), opens N
+connections at once, one enroll request on each, then checks the database: exactly
 C enrolled, N−C waitlisted, in order, no duplicate, no 5xx. Exit code 1 when
 any check fails.
 """
@@ -12,17 +12,15 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pymongo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import embedded_database, gunicorn, percentiles_ms, prepare, production_env, request  # noqa: E402
+from stack import embedded_database, fire, gunicorn, percentiles_ms, prepare, production_env  # noqa: E402
 
 
 def rush(students: int, seats: int, workers: int, threads: int) -> dict:
@@ -32,20 +30,8 @@ def rush(students: int, seats: int, workers: int, threads: int) -> dict:
         scenario = prepare(env, students=students, seats=seats)
         path = f"/courses/{scenario['course']}/enroll/"
         with gunicorn(env, workers=workers, threads=threads) as base:
-            start = threading.Barrier(min(students, 200))
-
-            def press(session):
-                try:
-                    start.wait(timeout=5)
-                except threading.BrokenBarrierError:
-                    pass
-                began = time.perf_counter()
-                status, _ = request(base, "POST", path, session)
-                return status, time.perf_counter() - began
-
             began = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=min(students, 200)) as pool:
-                results = list(pool.map(press, scenario["sessions"]))
+            results = fire(base, "POST", [(path, session) for session in scenario["sessions"]])
             elapsed = time.perf_counter() - began
         with pymongo.MongoClient(uri) as client:
             documents = list(client[env["MONGODB_NAME"]].enrollment_enrollment.find())

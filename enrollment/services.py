@@ -20,7 +20,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Course
@@ -77,19 +77,15 @@ def enrollment_create(
         error_class = AlreadyEnrolled if blocking[0].code.startswith("already_") else NotEligible
         raise error_class(" ".join(reason.message for reason in blocking), reasons=blocking)
 
-    took_seat = _take_seat(course, respect_waitlist=True, override_capacity=override_capacity)
-    status = Status.ENROLLED if took_seat else Status.WAITLISTED
-    if not took_seat:
-        Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") + 1)
+    status = _take_seat_or_join_waitlist(course, override_capacity=override_capacity)
     previous = eligibility.enrollment
     try:
         enrollment = _write_enrollment(student, course, status, previous, now)
     except AlreadyEnrolled:
         _release(course, status)
         raise
-    note = "capacity override" if override_capacity and took_seat else ""
+    note = "capacity override" if override_capacity and status == Status.ENROLLED else ""
     _record(enrollment, actor, previous.status if previous else "", status, via, note)
-    course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
     return enrollment
 
 
@@ -174,6 +170,37 @@ def _take_seat(course: Course, *, respect_waitlist: bool, override_capacity: boo
             # A newcomer does not jump a queue that is waiting for a seat.
             seats = seats.filter(waitlist_count=0)
     return seats.update(enrolled_count=F("enrolled_count") + 1) == 1
+
+
+# Each attempt fails only when another request changed the course in between.
+_PLACE_ATTEMPTS = 10
+
+
+def _take_seat_or_join_waitlist(course: Course, *, override_capacity: bool) -> str:
+    """ENROLLED or WAITLISTED: a free seat when there is one and nobody waits
+    for it, else a place at the end of the waitlist.
+
+    Each is one conditional update whose conditions are the other's exact
+    opposite, so the database decides, and a student never joins a waitlist
+    while a seat is free for them. The first attempt is the one the course
+    as read suggests: one update in the usual case, full course or not.
+    """
+    if override_capacity:
+        _take_seat(course, respect_waitlist=True, override_capacity=True)
+        return Status.ENROLLED
+    seat_first = not course.is_full and not course.waitlist_count
+    for _ in range(_PLACE_ATTEMPTS):
+        if seat_first and _take_seat(course, respect_waitlist=True):
+            return Status.ENROLLED
+        if _join_waitlist(course):
+            return Status.WAITLISTED
+        seat_first = True
+    raise EnrollmentError(f"{course.code} is changing too fast to enroll you; try again.", code="try_again")
+
+
+def _join_waitlist(course: Course) -> bool:
+    queue = Course.objects.filter(pk=course.pk).filter(Q(enrolled_count__gte=F("capacity")) | Q(waitlist_count__gt=0))
+    return queue.update(waitlist_count=F("waitlist_count") + 1) == 1
 
 
 def _release(course: Course, status: str) -> None:

@@ -52,6 +52,34 @@ def test_a_full_course_puts_students_on_the_waitlist_in_arrival_order(course):
     assert waiting == [s.pk for s in students[2:]]
 
 
+def test_a_seat_freed_after_the_course_was_read_goes_to_the_newcomer(student, course):
+    """The page read the course full; a drop freed a seat before the click.
+    Joining the waitlist is conditional on the course being full (or having
+    a queue), so the student gets the free seat instead."""
+    EnrollmentFactory.create_batch(1, course=course, status=Status.ENROLLED)
+    Course.objects.filter(pk=course.pk).update(enrolled_count=1)
+    course.enrolled_count = course.capacity  # as read before the drop
+    assert enrollment_create(student=student, course=course).status == Status.ENROLLED
+    assert counters(course) == (2, 0)
+
+
+def test_a_seat_taken_after_the_course_was_read_sends_the_newcomer_to_the_waitlist(student, course):
+    Course.objects.filter(pk=course.pk).update(enrolled_count=course.capacity)
+    course.enrolled_count = 0  # as read before the last seat went
+    assert enrollment_create(student=student, course=course).status == Status.WAITLISTED
+    assert counters(course) == (2, 1)
+
+
+def test_a_newcomer_to_a_full_course_costs_one_counter_update(student, course, django_assert_num_queries):
+    Course.objects.filter(pk=course.pk).update(enrolled_count=course.capacity)
+    course = Course.objects.with_term().get(pk=course.pk)  # as the enroll view reads it
+    # Eligibility (enrollments, prerequisites), the waitlist update, the
+    # enrollment and its event.
+    with django_assert_num_queries(5):
+        assert enrollment_create(student=student, course=course).status == Status.WAITLISTED
+    assert counters(course) == (2, 1)
+
+
 def test_enrolling_twice_is_refused_and_changes_nothing(student, course):
     enrollment_create(student=student, course=course)
     with pytest.raises(AlreadyEnrolled):

@@ -429,7 +429,7 @@ join_stages._apply_lookup = stages._apply_lookup = _apply_lookup
 
 
 def make_server(path: str, *, host: str, port: int) -> AsyncMongoEcoProxyServer:
-    from . import speed, writes  # noqa: F401 - importing them installs the faster reads and writes
+    from . import inline, speed, writes  # noqa: F401 - importing them installs the faster calls, reads and writes
     from .query_cache import QueryCache
 
     server = CompatProxyServer(engine=SQLiteEngine(path), host=host, port=port)

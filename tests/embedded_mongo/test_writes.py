@@ -289,7 +289,7 @@ def test_a_change_stream_stage_fails_as_on_a_standalone_server(collection):
 def test_index_catalogs_holding_object_ids_are_shared():
     """Django's unique constraints carry ObjectId bounds in a partial filter;
     mongoeco then deep-copied the collection's index list on every use."""
-    import school.embedded_mongo.speed  # noqa: F401 - installs the patches in this process
+    import school.embedded_mongo.writes  # noqa: F401 - installs the patches in this process
     from mongoeco._types._bson_objectid import ObjectId as MongoecoObjectId
     from mongoeco.engines._sqlite_index_catalog import SQLiteIndexCatalog
     from mongoeco.types import EngineIndexRecord
@@ -409,7 +409,7 @@ def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeyp
     """A read of more than one document got a new SQLite connection (pragmas
     and a parse of the whole schema) and closed it afterwards. Pooled ones
     are reused, and each new read still sees every write committed before it."""
-    import school.embedded_mongo.speed  # noqa: F401 - installs the patches in this process
+    import school.embedded_mongo.speed  # noqa: F401 - installs the read patches in this process
     from mongoeco import MongoClient as InProcessClient
     from mongoeco.engines.sqlite import SQLiteEngine
 
@@ -450,3 +450,57 @@ def test_open_cursors_keep_their_own_snapshots(collection):
     assert len(seen_early) == 30 and "late" not in seen_early
     assert len(seen_later) == 31 and "late" in seen_later
     assert collection.count_documents({}) == 31 + 31
+
+
+# --- expression indexes cover their own collection --------------------------------
+
+
+def expression_indexes(data_path, database, collection):
+    """{physical name: CREATE statement} of a collection's expression indexes."""
+    statements = dict(sqlite_rows(data_path, "SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    names = sqlite_rows(
+        data_path,
+        "SELECT physical_name FROM indexes WHERE db_name = ? AND coll_name = ? AND physical_name IS NOT NULL",
+        (database.name, collection.name),
+    )
+    return {name: statements[name] for (name,) in names}
+
+
+def test_expression_indexes_hold_only_their_own_collection(server, database):
+    """Each used to span every document of every collection, so each write
+    added an entry to all of the app's 52."""
+    data_path, _ = server
+    collection = database[f"c{next(_collection_numbers)}"]
+    collection.create_index("k")
+    collection.create_index([("a", 1), ("b", -1)], unique=True)
+    indexes = expression_indexes(data_path, database, collection)
+    assert len(indexes) == 2
+    for statement in indexes.values():
+        assert statement.endswith(f"WHERE db_name = 'writes' AND coll_name = '{collection.name}'")
+
+
+def test_reads_seek_partial_indexes_and_hints_still_work(collection):
+    collection.create_index("k", unique=True)
+    collection.create_index([("a", 1), ("b", 1)])
+    collection.insert_many([{"k": f"v{n}", "a": n % 3, "b": n} for n in range(30)])
+    for query in ({"$and": [{"b": {"$gte": 0}}, {"a": 1}]}, {"k": "v4", "b": {"$lt": 10}}):
+        steps = collection.database.command("explain", {"find": collection.name, "filter": query})["details"]
+        assert any("USING INDEX idx_" in step and "<expr>=?" in step for step in steps["engine_details"]), steps
+    assert [d["b"] for d in collection.find({"a": 1}).hint([("a", 1), ("b", 1)])] == list(range(1, 30, 3))
+    assert [d["b"] for d in collection.find({}).sort([("a", 1), ("b", 1)]).limit(3)] == [0, 3, 6]
+    assert collection.find_one({"k": "v7"}, hint="k_1")["b"] == 7
+    with pytest.raises(DuplicateKeyError):
+        collection.insert_one({"k": "v7"})
+
+
+def test_a_renamed_collection_gets_its_partial_indexes_back(server, database):
+    data_path, _ = server
+    collection = database[f"c{next(_collection_numbers)}"]
+    collection.create_index("k")
+    collection.insert_many([{"k": n} for n in range(20)])
+    renamed = database[f"{collection.name}_renamed"]
+    collection.rename(renamed.name)
+    (statement,) = expression_indexes(data_path, database, renamed).values()
+    assert statement.endswith(f"WHERE db_name = 'writes' AND coll_name = '{renamed.name}'")
+    assert [d["k"] for d in renamed.find({"k": {"$gte": 17}}).hint("k_1")] == [17, 18, 19]
+    assert renamed.count_documents({"k": 3}) == 1 and collection.count_documents({}) == 0
