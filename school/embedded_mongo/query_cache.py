@@ -28,6 +28,13 @@ that could change what it read has run since, or is running.
   transaction's own writes), as do reads whose answer depends on the clock or
   chance (``$$NOW``, ``$rand``, ``$sample``...), with one exception: Django
   adds ``$$NOW`` to its count pipelines and projects it away unused.
+- One exception to the joined collections: when an empty answer is asked
+  again and only a joined collection changed since, and no document of the
+  pipeline's own collection meets its filter's conditions on that
+  collection's fields (a probe: one ``$match`` with ``$limit: 1``), the
+  answer is stored as depending on its own collection alone. A course
+  without prerequisites is asked for them at every enrollment, and every
+  enrollment writes the course collection they are joined with.
 - Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
   are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
   first out.
@@ -36,6 +43,7 @@ Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
 tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
 """
 
+import copy
 from collections import OrderedDict
 
 import mongoeco
@@ -76,7 +84,8 @@ EVERYTHING = None
 
 class QueryCache:
     def __init__(self):
-        # key -> (versions read, answer, documents in it), least recently used first
+        # key -> (collections it depends on, their versions, answer, documents in it),
+        # least recently used first
         self.entries: OrderedDict = OrderedDict()
         self.documents = 0
         self.versions: dict = {}
@@ -98,24 +107,47 @@ class QueryCache:
             key = (context.db_name, _key(context.command_document))
             before = self._versions_of(context.db_name, names)
             entry = self.entries.get(key)
-            if entry is not None and entry[0] == before:
+            if entry is not None and self._versions_of(context.db_name, entry[0]) == entry[1]:
                 self.entries.move_to_end(key)
-                return _copy(entry[1])
+                return _copy(entry[2])
             result = await execute(context)
-            if self._versions_of(context.db_name, names) == before and _complete(result):
-                self._store(key, before, result)
+            if self._versions_of(context.db_name, names) != before or not _complete(result):
+                return result
+            if entry is not None and len(names) > 1 and entry[1][:2] == before[:2] and _empty(result) \
+                    and await self._base_is_empty(execute, context):
+                # Only a joined collection changed since the last answer, and
+                # the collection read first holds nothing the filter asks for:
+                # nothing joined can reach the answer until that one changes.
+                if self._versions_of(context.db_name, names[:1]) == before[:2]:
+                    names, before = names[:1], before[:2]
+            self._store(key, names, before, result)
             return result
 
         return execute_prepared
 
-    def _store(self, key, versions, result):
+    async def _base_is_empty(self, execute, context) -> bool:
+        """Whether no document of the pipeline's own collection passes the
+        conditions of its filter on that collection's fields."""
+        base = _base_filter(context.command_document.get("pipeline"))
+        if base is None:
+            return False
+        pipeline = [{"$match": base}, {"$limit": 1}, {"$project": {"_id": 1}}]
+        probe = copy.replace(
+            context,
+            command_document={**context.command_document, "pipeline": pipeline},
+            raw_body={**context.raw_body, "pipeline": pipeline},
+        )
+        answer = await execute(probe)
+        return _complete(answer) and _empty(answer)
+
+    def _store(self, key, names, versions, result):
         if key in self.entries:
-            self.documents -= self.entries.pop(key)[2]
+            self.documents -= self.entries.pop(key)[3]
         size = len(result["cursor"]["firstBatch"]) if "cursor" in result else 1
-        self.entries[key] = (versions, _copy(result), size)
+        self.entries[key] = (names, versions, _copy(result), size)
         self.documents += size
         while self.documents > MAX_CACHED_DOCUMENTS:
-            self.documents -= self.entries.popitem(last=False)[1][2]
+            self.documents -= self.entries.popitem(last=False)[1][3]
 
     def _bump(self, db_name, names):
         # EVERYTHING: a command of unknown reach, in any database.
@@ -176,6 +208,49 @@ def _joined(pipeline) -> set[str] | None:
     return set(names) if all(isinstance(name, str) for name in names) else None
 
 
+# Stages that, given no documents, give the same answer whatever the joined
+# collections hold: a $lookup or $graphLookup reads only for the documents
+# that reach it. $unionWith and $documents bring in documents of their own.
+_NO_DOCUMENTS_OF_THEIR_OWN = frozenset({
+    "$lookup", "$unwind", "$match", "$addFields", "$set", "$project", "$unset", "$sort", "$limit", "$skip",
+    "$count", "$group",
+})
+
+
+def _base_filter(pipeline) -> dict | None:
+    """The conditions of a pipeline's first ``$match`` on its own collection's
+    fields, when only joins come before it (Django puts its select_related
+    ``$lookup`` stages first) and no stage brings in documents of its own;
+    otherwise None. Every document of the answer comes from a document of
+    the collection that meets these conditions: fields a ``$lookup`` or an
+    ``$unwind`` writes (and conditions on operators) are left out."""
+    if not isinstance(pipeline, list) or not all(
+        isinstance(stage, dict) and len(stage) == 1 and next(iter(stage)) in _NO_DOCUMENTS_OF_THEIR_OWN
+        for stage in pipeline
+    ):
+        return None
+    written = set()
+    for stage in pipeline:
+        (name, spec), = stage.items()
+        if name == "$match" and isinstance(spec, dict):
+            base = {field: condition for field, condition in spec.items()
+                    if not field.startswith("$") and field.split(".")[0] not in written}
+            return base or None
+        if name == "$lookup" and isinstance(spec, dict) and isinstance(spec.get("as"), str):
+            written.add(spec["as"].split(".")[0])
+        elif name == "$unwind":
+            options = spec if isinstance(spec, dict) else {"path": spec}
+            path, index = options.get("path"), options.get("includeArrayIndex")
+            if not isinstance(path, str) or not path.startswith("$"):
+                return None
+            written.add(path[1:].split(".")[0])
+            if isinstance(index, str):
+                written.add(index.split(".")[0])
+        else:
+            return None
+    return None
+
+
 def _volatile(value) -> bool:
     if isinstance(value, str):
         return value in VOLATILE or value.startswith(("$$NOW.", "$$CLUSTER_TIME."))
@@ -227,6 +302,11 @@ def _complete(result) -> bool:
         return True
     batch = cursor.get("firstBatch") if isinstance(cursor, dict) else None
     return isinstance(batch, list) and cursor.get("id") == 0 and len(batch) <= MAX_DOCUMENTS
+
+
+def _empty(result: dict) -> bool:
+    cursor = result.get("cursor")
+    return isinstance(cursor, dict) and cursor.get("firstBatch") == []
 
 
 def _copy(result: dict) -> dict:

@@ -25,14 +25,19 @@ class FakeExecutor:
     def __init__(self):
         self.ran = []
         self.during = None
+        # What a probe of the pipeline's own collection finds.
+        self.base_documents = 0
 
     async def execute(self, context):
-        self.ran.append(context.command_name)
+        pipeline = context.command_document.get("pipeline") or [{}]
+        probe = pipeline[-1] == {"$project": {"_id": 1}}
+        self.ran.append("probe" if probe else context.command_name)
         if self.during is not None:
             during, self.during = self.during, None
             await during()
         if context.command_name in ("find", "aggregate"):
-            batch = [{"n": len(self.ran)}] * context.command_document.get("documents", 1)
+            count = self.base_documents if probe else context.command_document.get("documents", 1)
+            batch = [{"n": len(self.ran)}] * count
             return {"cursor": {"id": 0, "ns": "db.c", "firstBatch": batch}, "ok": 1}
         return {"n": 1, "ok": 1}
 
@@ -95,6 +100,55 @@ def test_a_write_to_a_joined_collection_is_seen(run, executor):
     run(command("delete", "terms", deletes=[]))
     run(command("aggregate", pipeline=pipeline, cursor={}))
     assert executor.ran == ["aggregate", "delete", "aggregate"]
+
+
+PREREQUISITES = [
+    {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "T3"}},
+    {"$unwind": "$T3"},
+    {"$match": {"from_id": 7, "T3.code": {"$ne": None}}},
+    {"$sort": {"T3.code": 1}},
+]
+
+
+def test_an_empty_join_of_nothing_stops_depending_on_the_joined_collection(run, executor):
+    """A course without prerequisites: no link from it, so what the joined
+    courses hold cannot change the (empty) answer."""
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0)
+    run(ask)
+    run(command("update", "courses", updates=[]))
+    run(ask)  # only the joined collection changed: asked again, and probed
+    run(command("update", "courses", updates=[]))
+    run(ask)
+    assert executor.ran == ["aggregate", "update", "aggregate", "probe", "update"]
+    run(command("insert", "links", documents=[]))
+    run(ask)
+    assert executor.ran[-2:] == ["insert", "aggregate"]
+
+
+def test_an_empty_join_still_depends_on_the_joined_collection_when_its_own_documents_match(run, executor):
+    executor.base_documents = 1  # links from course 7 whose courses the join did not find
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0)
+    for _ in range(3):
+        run(ask)
+        run(command("update", "courses", updates=[]))
+    assert executor.ran == ["aggregate", "update", "aggregate", "probe", "update", "aggregate", "probe", "update"]
+
+
+@pytest.mark.parametrize("pipeline", [
+    [{"$match": {"from_id": 7}}, {"$unionWith": "courses"}],
+    [{"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "from_id"}},
+     {"$match": {"from_id": 7}}],
+    [{"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "T3"}},
+     {"$match": {"T3.code": "X", "$expr": {"$eq": ["$from_id", 7]}}}],
+    [{"$addFields": {"from_id": 7}}, {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id",
+                                                  "as": "T3"}}, {"$match": {"from_id": 7}}],
+])
+def test_joins_that_may_bring_documents_or_filter_on_joined_fields_are_not_probed(run, executor, pipeline):
+    ask = command("aggregate", "links", pipeline=pipeline, cursor={}, documents=0)
+    for _ in range(3):
+        run(ask)
+        run(command("update", "courses", updates=[]))
+    assert "probe" not in executor.ran and executor.ran.count("aggregate") == 3
 
 
 @pytest.mark.parametrize("name", ["commitTransaction", "abortTransaction", "renameCollection", "dropDatabase"])
@@ -237,6 +291,26 @@ def test_a_join_sees_a_change_to_the_joined_collection(database):
     assert list(database.courses.aggregate(pipeline)) == [{"_id": 1, "name": "Fall"}]
     database.terms.update_one({"_id": 1}, {"$set": {"name": "Spring"}})
     assert list(database.courses.aggregate(pipeline)) == [{"_id": 1, "name": "Spring"}]
+
+
+def test_a_join_of_nothing_sees_what_is_linked_later(database):
+    database.courses.insert_many([{"_id": 1, "code": "CS101"}, {"_id": 2, "code": "CS201"}])
+    database.links.create_index("from_id")
+    database.links.insert_one({"from_id": 2, "to_id": 1})
+    pipeline = [
+        {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "T3"}},
+        {"$unwind": "$T3"},
+        {"$match": {"from_id": 1}},
+        {"$project": {"_id": 0, "code": "$T3.code"}},
+    ]
+    for n in range(3):
+        assert list(database.links.aggregate(pipeline)) == []
+        database.courses.update_one({"_id": 1}, {"$set": {"seats": n}})
+    database.courses.insert_one({"_id": 3, "code": "MATH100"})
+    database.links.insert_one({"from_id": 1, "to_id": 3})
+    assert list(database.links.aggregate(pipeline)) == [{"code": "MATH100"}]
+    database.courses.update_one({"_id": 3}, {"$set": {"code": "MATH101"}})
+    assert list(database.links.aggregate(pipeline)) == [{"code": "MATH101"}]
 
 
 def test_a_dropped_or_renamed_collection_is_seen(database):
