@@ -4,8 +4,8 @@
 
 Starts gunicorn (2 workers) on the embedded database with a seeded school,
 measures each page with wrk (Debian's package) at a fixed number of
-connections as the logged-in demo student, the enroll POST with a Python
-client (each request a different student), and the queries per request with
+connections as the logged-in demo student, the enroll POST with a one-thread
+asyncio client (each request a different student), and the queries per request with
 Django's test client. Writes bench/results/latest.json and latest.md.
 """
 
@@ -19,13 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import (  # noqa: E402
-    CSRF_TOKEN, HOST, ROOT, embedded_database, gunicorn, percentiles_ms, prepare, production_env, request,
+    CSRF_TOKEN, HOST, ROOT, embedded_database, fire, gunicorn, percentiles_ms, prepare, production_env,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -54,17 +53,9 @@ def _milliseconds(value: str) -> float:
 
 
 def enroll_posts(base: str, sessions: list[str], courses: list[str], connections: int) -> dict:
-    jobs = [(session, courses[n % len(courses)]) for n, session in enumerate(sessions)]
-
-    def post(job):
-        session, code = job
-        began = time.perf_counter()
-        status, _ = request(base, "POST", f"/courses/{code}/enroll/", session)
-        return status, time.perf_counter() - began
-
+    jobs = [(f"/courses/{courses[n % len(courses)]}/enroll/", session) for n, session in enumerate(sessions)]
     began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=connections) as pool:
-        results = list(pool.map(post, jobs))
+    results = fire(base, "POST", jobs, concurrency=connections)
     elapsed = time.perf_counter() - began
     return {
         "requests_per_second": round(len(results) / elapsed, 2),

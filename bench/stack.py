@@ -128,8 +128,12 @@ def request(base: str, method: str, path: str, session: str | None = None, timeo
         return 0, str(error).encode()
 
 
-def fire(base: str, method: str, paths_and_sessions: list[tuple[str, str]], timeout: float = 120) -> list[tuple[int, float]]:
-    """Send one request per (path, session) all at once; (status, seconds) of each, in order.
+def fire(
+    base: str, method: str, paths_and_sessions: list[tuple[str, str]], *, concurrency: int | None = None,
+    timeout: float = 120,
+) -> list[tuple[int, float]]:
+    """Send one request per (path, session), all at once or ``concurrency`` at
+    a time; (status, seconds) of each, in order.
 
     One thread, one connection per request, requests encoded up front: the
     client's CPU stays a small share of the machine's, where a thread per
@@ -138,7 +142,11 @@ def fire(base: str, method: str, paths_and_sessions: list[tuple[str, str]], time
     host, port = base.removeprefix("http://").split(":")
     requests = [_raw_request(method, path, session) for path, session in paths_and_sessions]
 
-    async def send(raw: bytes) -> tuple[int, float]:
+    async def send(raw: bytes, slots: asyncio.Semaphore) -> tuple[int, float]:
+        async with slots:
+            return await exchange(raw)
+
+    async def exchange(raw: bytes) -> tuple[int, float]:
         began = time.perf_counter()
         try:
             reader, writer = await asyncio.open_connection(host, int(port))
@@ -151,7 +159,8 @@ def fire(base: str, method: str, paths_and_sessions: list[tuple[str, str]], time
             return 0, time.perf_counter() - began
 
     async def send_all():
-        return await asyncio.wait_for(asyncio.gather(*(send(raw) for raw in requests)), timeout)
+        slots = asyncio.Semaphore(concurrency or len(requests))
+        return await asyncio.wait_for(asyncio.gather(*(send(raw, slots) for raw in requests)), timeout)
 
     return asyncio.run(send_all())
 

@@ -11,26 +11,46 @@ thread fought over the GIL, and the server spent 33 ms of CPU per
 enrollment, against 17 ms when the same calls run on the loop thread
 (``bench/rush.py``: 27 → 53 enrollments per second).
 
-:func:`apply` replaces ``SQLiteEngine._run_blocking`` with a direct call, in
-a copy of the caller's context as mongoeco's own path does (its clock and
+:func:`apply` makes ``SQLiteEngine._run_blocking`` call the function
+directly when the engine's lock is free, holding the lock for the call (it
+is re-entrant, so mongoeco's own ``with self._lock`` inside goes through),
+in a copy of the caller's context as mongoeco's own path does (its clock and
 other context variables reach the call; what the call sets does not leak).
-Each call then runs to its end before the loop reads the next command, so
-commands are served one at a time, in arrival order.
+Each such call runs to its end before the loop reads the next command; a
+command that makes many calls in a row (an ``insert`` of many documents is
+one call per document) lets the loop serve the others every
+``YIELD_EVERY_SECONDS``.
 
-Why this cannot deadlock: a call runs to completion without yielding, so no
-other engine call is in progress while it runs, and every lock mongoeco
-takes (the engine's ``RLock``, a reader's lock, the scan and lifecycle
-conditions) is taken and released inside one call. mongoeco never waits in
-one call for another to finish: a transaction owned by another session is
-refused at once (``InvalidOperation``), not waited for. The one wait in its
-code, ``connect`` while a ``disconnect`` is under way, needs two lifecycle
-calls at once, which one server never makes.
+Two kinds of call still go to mongoeco's worker threads, because the loop
+must keep answering while they run (pymongo's monitors send ``hello`` every
+few seconds, and give up on a server that takes ``connectTimeoutMS`` to
+answer, cancelling every operation in flight):
+
+- the ones that can take seconds whatever the request: bulk inserts (their
+  preparation steps and the insert), index builds and drops, dropping a
+  database, opening and closing the file (``HANDED_OFF``);
+- any call made while a call handed to a worker is under way. Not every
+  engine call takes the engine's lock (a bulk insert's preparation steps
+  check unique keys without it), and a SQLite statement waits for another
+  thread's (or another connection's) statement for up to five seconds:
+  the loop must not be the thread that waits. So the loop runs engine calls
+  only while no worker runs one, and never runs SQLite alongside a worker.
+  (One gap: a command cancelled while its call runs in a worker, when its
+  client disconnects, stops counting before the call ends.)
+
+Why this cannot deadlock: a direct call runs to completion without yielding,
+and only once it holds the engine's lock, so no other engine call waits for
+it; a worker's call is mongoeco's own path. mongoeco never waits in one call
+for another to finish: a transaction owned by another session is refused at
+once (``InvalidOperation``), not waited for.
 
 Server process only, pinned like :mod:`school.embedded_mongo.speed`; the
 tests in ``tests/embedded_mongo/test_inline.py`` fail without it.
 """
 
+import asyncio
 import contextvars
+import time
 
 import mongoeco
 from mongoeco.engines.sqlite import SQLiteEngine
@@ -44,8 +64,45 @@ if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
     )
 
 
+# Engine calls that may take seconds: they keep mongoeco's worker threads.
+HANDED_OFF = frozenset({
+    "_connect_sync", "_disconnect_sync", "step", "_snapshot_bulk_insert_preparation_sync", "_insert_documents_sync",
+    "_create_index_sync", "_drop_index_sync", "_drop_indexes_sync", "_drop_database_sync",
+})
+_original_run_blocking = SQLiteEngine._run_blocking
+
+
+# A command that makes many calls in a row (an insert of many documents,
+# one call each) lets the loop serve others at least this often.
+YIELD_EVERY_SECONDS = 0.05
+
+
+class _State:
+    def __init__(self):
+        self.handed_off = 0
+        self.yielded_at = time.perf_counter()
+
+
 async def _run_blocking(self, func, /, *args, **kwargs):
-    return contextvars.copy_context().run(func, *args, **kwargs)
+    state = self.__dict__.get("_registrar_inline") or self.__dict__.setdefault("_registrar_inline", _State())
+    if not state.handed_off and getattr(func, "__name__", None) not in HANDED_OFF \
+            and self._lock.acquire(blocking=False):
+        try:
+            result = contextvars.copy_context().run(func, *args, **kwargs)
+        finally:
+            self._lock.release()
+        if time.perf_counter() - state.yielded_at > YIELD_EVERY_SECONDS:
+            # A direct call does not suspend the command: without this, a
+            # long run of them would hold the loop for the whole command.
+            await asyncio.sleep(0)
+            state.yielded_at = time.perf_counter()
+        return result
+    state.handed_off += 1
+    try:
+        return await _original_run_blocking(self, func, *args, **kwargs)
+    finally:
+        state.handed_off -= 1
+        state.yielded_at = time.perf_counter()
 
 
 def apply() -> None:

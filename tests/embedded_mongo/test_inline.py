@@ -38,6 +38,47 @@ def test_engine_calls_run_on_the_event_loop_thread_with_the_callers_context(tmp_
     assert clock == "injected" and after == "unset"
 
 
+def test_long_calls_and_calls_waiting_for_a_busy_engine_go_to_worker_threads(tmp_path):
+    """A bulk insert may take seconds, and the loop must keep answering
+    pymongo's heartbeats meanwhile; so must a call that would wait for the
+    engine's lock while a worker holds it."""
+    import school.embedded_mongo.inline  # noqa: F401 - installs the direct calls in this process
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    engine = SQLiteEngine(str(tmp_path / "db.sqlite3"))
+
+    def _insert_documents_sync():
+        return threading.get_ident()
+
+    def quick():
+        with engine._lock:  # as every engine call does
+            return threading.get_ident()
+
+    async def main():
+        loop_thread = threading.get_ident()
+        bulk = await engine._run_blocking(_insert_documents_sync)
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_lock():
+            with engine._lock:
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        held.wait(10)
+        waiting = asyncio.ensure_future(engine._run_blocking(quick))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # not run on the loop, which is free to go on
+        release.set()
+        holder.join()
+        return loop_thread, bulk, await waiting, await engine._run_blocking(quick)
+
+    loop_thread, bulk, while_busy, when_free = asyncio.run(main())
+    assert bulk != loop_thread and while_busy != loop_thread
+    assert when_free == loop_thread
+
+
 def test_many_clients_at_once_are_all_served_exactly(client):
     """Eight clients interleave cursors (each holding a reader between
     batches), conditional updates and inserts on shared documents."""
