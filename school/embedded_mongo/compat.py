@@ -13,7 +13,6 @@ import decimal
 import random
 
 import bson
-import mongoeco
 from mongoeco.api._async.database_admin import AsyncDatabaseAdminService
 from mongoeco.compat import MONGODB_DIALECT_70
 from mongoeco.core.aggregation import (
@@ -38,13 +37,9 @@ from mongoeco.errors import OperationFailure
 from mongoeco.types import default_index_name, normalize_index_keys
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-PINNED_MONGOECO_VERSION = "4.11.0"
+from .pin import require_pinned_mongoeco
 
-if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
-    raise ImportError(
-        f"school.embedded_mongo.compat is written for mongoeco {PINNED_MONGOECO_VERSION}, "
-        f"found {mongoeco.__version__}: re-check every workaround before changing the pin"
-    )
+require_pinned_mongoeco(__name__)
 
 
 # --- Commands ---------------------------------------------------------------

@@ -52,16 +52,11 @@ import asyncio
 import contextvars
 import time
 
-import mongoeco
 from mongoeco.engines.sqlite import SQLiteEngine
 
-PINNED_MONGOECO_VERSION = "4.11.0"
+from .pin import require_pinned_mongoeco
 
-if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
-    raise ImportError(
-        f"school.embedded_mongo.inline is written for mongoeco {PINNED_MONGOECO_VERSION}, "
-        f"found {mongoeco.__version__}: re-check it before changing the pin"
-    )
+require_pinned_mongoeco(__name__)
 
 
 # Engine calls that may take seconds: they keep mongoeco's worker threads.

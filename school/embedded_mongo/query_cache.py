@@ -46,15 +46,9 @@ tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
 import copy
 from collections import OrderedDict
 
-import mongoeco
+from .pin import require_pinned_mongoeco
 
-PINNED_MONGOECO_VERSION = "4.11.0"
-
-if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
-    raise ImportError(
-        f"school.embedded_mongo.query_cache is written for mongoeco {PINNED_MONGOECO_VERSION}, "
-        f"found {mongoeco.__version__}: re-check it before changing the pin"
-    )
+require_pinned_mongoeco(__name__)
 
 MAX_DOCUMENTS = 1000
 # Documents held in all answers together (a few tens of MB at most).

@@ -34,7 +34,6 @@ import math
 import re
 
 import bson
-import mongoeco
 from mongoeco.api._async import aggregation_cursor
 from mongoeco.api._async._database_admin_command_compiler import DatabaseAdminCommandCompiler
 from mongoeco.api._async.aggregation_cursor import AsyncAggregationCursor
@@ -56,15 +55,10 @@ from mongoeco.engines.sqlite_query import (
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 from mongoeco.errors import OperationFailure
 
+from .pin import require_pinned_mongoeco
 from .query_cache import named_collections
 
-PINNED_MONGOECO_VERSION = "4.11.0"
-
-if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
-    raise ImportError(
-        f"school.embedded_mongo.speed is written for mongoeco {PINNED_MONGOECO_VERSION}, "
-        f"found {mongoeco.__version__}: re-check it before changing the pin"
-    )
+require_pinned_mongoeco(__name__)
 
 _original_validate = SQLiteEngine._validate_document_against_unique_indexes
 _original_scalar_conflict = SQLiteEngine._unique_index_conflict_via_scalar_entries

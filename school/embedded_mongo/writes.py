@@ -120,7 +120,6 @@ import sqlite3
 import threading
 
 import bson
-import mongoeco
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.api._async import _collection_modify
 from mongoeco.engines import _sqlite_index_catalog, _sqlite_index_runtime
@@ -131,13 +130,9 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.errors import OperationFailure
 from mongoeco.wire import _executor_validation
 
-PINNED_MONGOECO_VERSION = "4.11.0"
+from .pin import require_pinned_mongoeco
 
-if mongoeco.__version__ != PINNED_MONGOECO_VERSION:
-    raise ImportError(
-        f"school.embedded_mongo.writes is written for mongoeco {PINNED_MONGOECO_VERSION}, "
-        f"found {mongoeco.__version__}: re-check it before changing the pin"
-    )
+require_pinned_mongoeco(__name__)
 
 
 # --- 1. One shared SQLite index per entry table -------------------------------
