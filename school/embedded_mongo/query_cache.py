@@ -45,6 +45,7 @@ tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
 
 import copy
 from collections import OrderedDict
+from typing import NamedTuple
 
 from .pin import require_pinned_mongoeco
 
@@ -76,10 +77,16 @@ UNKEYED = frozenset({"lsid", "$clusterTime", "$readPreference", "$db"})
 EVERYTHING = None
 
 
+class _Entry(NamedTuple):
+    names: tuple  # the collections the answer depends on
+    versions: tuple  # theirs when it was read (the server-wide one first)
+    answer: dict
+    documents: int
+
+
 class QueryCache:
     def __init__(self):
-        # key -> (collections it depends on, their versions, answer, documents in it),
-        # least recently used first
+        # key -> _Entry, least recently used first
         self.entries: OrderedDict = OrderedDict()
         self.documents = 0
         self.versions: dict = {}
@@ -101,13 +108,13 @@ class QueryCache:
             key = (context.db_name, _key(context.command_document))
             before = self._versions_of(context.db_name, names)
             entry = self.entries.get(key)
-            if entry is not None and self._versions_of(context.db_name, entry[0]) == entry[1]:
+            if entry is not None and self._versions_of(context.db_name, entry.names) == entry.versions:
                 self.entries.move_to_end(key)
-                return _copy(entry[2])
+                return _copy(entry.answer)
             result = await execute(context)
             if self._versions_of(context.db_name, names) != before or not _complete(result):
                 return result
-            if entry is not None and len(names) > 1 and entry[1][:2] == before[:2] and _empty(result) \
+            if entry is not None and len(names) > 1 and entry.versions[:2] == before[:2] and _empty(result) \
                     and await self._base_is_empty(execute, context):
                 # Only a joined collection changed since the last answer, and
                 # the collection read first holds nothing the filter asks for:
@@ -136,12 +143,12 @@ class QueryCache:
 
     def _store(self, key, names, versions, result):
         if key in self.entries:
-            self.documents -= self.entries.pop(key)[3]
+            self.documents -= self.entries.pop(key).documents
         size = len(result["cursor"]["firstBatch"]) if "cursor" in result else 1
-        self.entries[key] = (names, versions, _copy(result), size)
+        self.entries[key] = _Entry(names, versions, _copy(result), size)
         self.documents += size
         while self.documents > MAX_CACHED_DOCUMENTS:
-            self.documents -= self.entries.popitem(last=False)[1][3]
+            self.documents -= self.entries.popitem(last=False)[1].documents
 
     def _bump(self, db_name, names):
         # EVERYTHING: a command of unknown reach, in any database.

@@ -447,8 +447,8 @@ def _reader_pool(engine) -> ReaderPool:
 def _reader_open(self):
     """mongoeco's scan reader opens (and closes) a connection of its own for
     every read that may return more than one document: a new SQLite
-    connection, its pragmas and a parse of the whole schema each time, a
-    third of a small aggregate's cost. Mark the open so that the factory
+    connection, its pragmas and a parse of the whole schema each time, about
+    half of a small aggregate's cost. Mark the open so that the factory
     hands it a pooled connection."""
     _opening_reader.active = True
     try:
