@@ -662,8 +662,11 @@ def _join_sources(pipeline: list) -> dict:
                 sources[name] = ("source", local, foreign)
             elif rest:
                 sources[name] = (joined_as[head], rest, foreign)
-        joined_as[spec["as"]] = name
-        written.add(spec["as"].partition(".")[0])
+        if "." in spec["as"]:
+            # Joined documents inside another field: what lies below it comes from neither.
+            written.add(spec["as"].partition(".")[0])
+        else:
+            joined_as[spec["as"]] = name
     return sources
 
 
@@ -700,8 +703,17 @@ async def _load_collection_documents(self, collection_name):
     if source is not None:
         origin, path, foreign = source
         keyed = plan.documents if origin == "source" else await _load_collection_documents(self, origin)
+        if origin != "source" and foreign != "_id":
+            # A source document that joined nothing reaches this join with
+            # the field missing, which joins documents where it is null or missing.
+            keyed = [{}, *keyed]
         keys = _join_keys(keyed, path)
-        if len(keys) <= _JOIN_KEY_LIMIT:
+        if not keys:
+            # No document reaches the join: reading for $in [] had cost a
+            # scan of the whole collection, 3,000 courses for a student who
+            # has none.
+            documents = []
+        elif len(keys) <= _JOIN_KEY_LIMIT:
             # $in matches what a join on these keys matches (null matches missing, array elements).
             operation = aggregation_cursor.compile_find_operation(
                 {foreign: {"$in": keys}}, comment=self._comment, max_time_ms=self._max_time_ms,

@@ -434,6 +434,13 @@ def test_narrowed_joins_keep_the_results(school):
          {"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "c"}},
          {"$unwind": {"path": "$c.tags", "includeArrayIndex": "grade"}},
          {"$lookup": {"from": "terms", "localField": "grade", "foreignField": "n", "as": "t"}}],
+        # Enrollments whose course is not in the catalog reach the second join
+        # without c.level, which joins the terms that have no level.
+        [{"$match": {"n": {"$lt": 40}}},
+         {"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "code", "as": "c"}},
+         {"$lookup": {"from": "terms", "localField": "c.level", "foreignField": "level", "as": "t"}}],
+        # No document reaches the joins.
+        [*SELECT_RELATED, {"$match": {"student_id": ObjectId()}}],
     ]
     for pipeline in pipelines:
         expected = sorted(database.enrollments.aggregate(_read_whole(pipeline, "terms")), key=repr)
@@ -477,6 +484,37 @@ def test_a_join_reads_only_the_documents_it_joins(client):
     whole, narrowed = best_of_three(True), best_of_three(False)
     # Reading 3,000 courses takes ~0.1 s; reading the 10 joined ones, milliseconds.
     assert narrowed < whole / 4, f"narrowed join took {narrowed:.3f} s, whole {whole:.3f} s"
+
+
+def test_joins_read_only_what_reaches_them_through_earlier_joins(client):
+    """Django's select_related of an enrollment's course and the course's term,
+    for a student with ten enrollments and for one with none yet (the first
+    thing checked when they enroll)."""
+    database = client.speed_join_through
+    term_ids = [ObjectId() for _ in range(3000)]
+    course_ids = [ObjectId() for _ in range(3000)]
+    database.terms.insert_many([{"_id": _id, "name": f"Term {n}"} for n, _id in enumerate(term_ids)])
+    database.courses.insert_many([{"_id": _id, "term_id": term_ids[n]} for n, _id in enumerate(course_ids)])
+    database.enrollments.create_index("student")
+    database.enrollments.insert_many([{"student": n % 50, "course_id": course_ids[n]} for n in range(500)])
+
+    def best_of_three(student, whole=False):
+        timings = []
+        for run in range(3):
+            pipeline = [*SELECT_RELATED, {"$match": {"student": student + run}}]
+            if whole:
+                pipeline = _read_whole(_read_whole(pipeline, "courses"), "terms")
+            started = time.perf_counter()
+            found = list(database.enrollments.aggregate(pipeline))
+            timings.append(time.perf_counter() - started)
+            assert len(found) == (10 if student < 50 else 0)
+        return min(timings)
+
+    whole, ten, nobody = best_of_three(0, whole=True), best_of_three(3), best_of_three(100)
+    # Reading 3,000 courses and 3,000 terms takes ~0.2 s; the ten of each joined, milliseconds.
+    assert ten < whole / 4, f"a join ten documents reach took {ten:.3f} s, reading all {whole:.3f} s"
+    # A join no document reaches had read the whole collection.
+    assert nobody < ten * 2, f"a join no document reaches took {nobody:.3f} s, one ten reach {ten:.3f} s"
 
 
 # --- equality on an indexed field ------------------------------------------------
