@@ -378,11 +378,9 @@ def test_document_copy_equals_deepcopy_and_leaves_it_only_other_types(monkeypatc
     import copy as copy_module
 
     from bson.int64 import Int64 as BsonInt64
-    from mongoeco.core.aggregation import join_stages, runtime, stages, transform_stages
-
     from school.embedded_mongo import speed
 
-    assert all(module.deepcopy is speed._copy_document for module in (join_stages, runtime, stages, transform_stages))
+    assert all(module.deepcopy is speed._copy_document for module in speed.COPYING_MODULES)
     documents = [
         {"_id": ObjectId(), "n": n, "f": n / 3, "b": n % 2 == 0, "none": None, "s": "x" * n, "raw": b"\x00",
          "at": datetime.datetime(2024, 1, 1, n % 24), "list": [[n], {"a": [1, {"b": ObjectId()}]}],
@@ -515,6 +513,97 @@ def test_joins_read_only_what_reaches_them_through_earlier_joins(client):
     assert ten < whole / 4, f"a join ten documents reach took {ten:.3f} s, reading all {whole:.3f} s"
     # A join no document reaches had read the whole collection.
     assert nobody < ten * 2, f"a join no document reaches took {nobody:.3f} s, one ten reach {ten:.3f} s"
+
+
+def test_joins_on_id_read_by_primary_key(tmp_path, monkeypatch):
+    """Every select_related() joins on _id: mongoeco scanned the joined
+    collection for {_id: {$in: keys}} (a compiled plan, a reader, a snapshot)
+    where MongoDB reads the _id index. Same documents, same order, no scan."""
+    from mongoeco import MongoClient as InProcessClient
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    from school.embedded_mongo import speed  # noqa: F401 - installs the read patches in this process
+
+    scanned = []
+    scan = SQLiteEngine.scan_find_semantics
+    monkeypatch.setattr(SQLiteEngine, "scan_find_semantics",
+                        lambda self, db, coll, *args, **kwargs: scanned.append(coll) or scan(self, db, coll, *args, **kwargs))
+    client = InProcessClient(SQLiteEngine(str(tmp_path / "db.sqlite3")))
+    try:
+        database = client.db
+        ids = [ObjectId() for _ in range(6)] + ["text-id", "another"]
+        database.courses.insert_many([
+            {"_id": _id, "n": n, "i64": Int64(n), "dec": Decimal128(f"{n}.5"), "at": datetime.datetime(2024, 1, n + 1),
+             "nested": {"list": [n, {"deep": [_id]}]}}
+            for n, _id in enumerate(ids)
+        ])
+        database.enrollments.insert_many([
+            {"_id": 1, "course_id": ids[3]},
+            {"_id": 2, "course_id": [ids[5], ids[0], "text-id", ObjectId()]},  # several keys, one dangling
+            {"_id": 3, "course_id": ObjectId()},
+            {"_id": 4, "course_id": "another"},
+            {"_id": 5},  # joins an _id of null
+            {"_id": 6, "course_id": []},
+        ])
+        database.courses.insert_one({"_id": None, "n": -1})
+        pipeline = [{"$match": {"_id": {"$lte": 6}}},
+                    {"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "c"}}]
+        expected = list(database.enrollments.aggregate(_read_whole(pipeline, "courses")))
+        scanned.clear()
+        got = list(database.enrollments.aggregate(pipeline))
+        assert got == expected
+        assert [len(document["c"]) for document in got] == [1, 3, 0, 1, 1, 0]
+        assert scanned == ["enrollments"]
+    finally:
+        client.close()
+
+
+def test_a_read_of_one_id_reads_it_by_primary_key(tmp_path, monkeypatch):
+    """Django's get() is an aggregate of an _id equality with a $limit of 21:
+    mongoeco compiled a query plan and opened a reader for it, where find_one
+    reads by primary key. At most one document can match, so both give the
+    same answer the same way."""
+    from mongoeco import MongoClient as InProcessClient
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    from school.embedded_mongo import speed  # noqa: F401 - installs the read patches in this process
+
+    compiled = []
+    compile_plan = SQLiteEngine._compile_read_execution_plan
+    monkeypatch.setattr(SQLiteEngine, "_compile_read_execution_plan",
+                        lambda self, *args, **kwargs: compiled.append(args[1]) or compile_plan(self, *args, **kwargs))
+    client = InProcessClient(SQLiteEngine(str(tmp_path / "db.sqlite3")))
+    try:
+        users = client.db.users
+        ids = users.insert_many([{"n": n, "name": f"user {n}"} for n in range(20)]).inserted_ids + ["text"]
+        users.insert_one({"_id": "text", "n": 99})
+        compiled.clear()
+        for _id, n in ((ids[7], 7), ("text", 99)):
+            assert list(users.aggregate([{"$match": {"_id": _id}}, {"$limit": 21}, {"$project": {"n": 1}}])) == [
+                {"_id": _id, "n": n}]
+        assert compiled == []
+        assert list(users.aggregate([{"$match": {"_id": ObjectId()}}, {"$limit": 21}])) == []
+        # Anything else still compiles its plan.
+        compiled.clear()
+        assert [doc["n"] for doc in users.aggregate([{"$match": {"_id": {"$in": ids[:2]}}}, {"$sort": {"n": -1}}])] == [1, 0]
+        assert compiled == ["users"]
+    finally:
+        client.close()
+
+
+def test_joins_on_id_leave_out_expired_documents(collection):
+    database = collection.database
+    database.sessions.create_index("expires", expireAfterSeconds=0)
+    # Inserted last, so that no write purges it before the join reads.
+    database.sessions.insert_many([
+        {"_id": "new", "expires": datetime.datetime(2999, 1, 1)},
+        {"_id": "old", "expires": datetime.datetime(2000, 1, 1)},
+    ])
+    database.visits.insert_many([{"_id": 1, "session": "old"}, {"_id": 2, "session": "new"}])
+    pipeline = [{"$match": {"_id": {"$gte": 1}}},
+                {"$lookup": {"from": "sessions", "localField": "session", "foreignField": "_id", "as": "s"}},
+                {"$project": {"s": "$s._id"}}]
+    assert list(database.visits.aggregate(pipeline)) == [{"_id": 1, "s": []}, {"_id": 2, "s": ["new"]}]
 
 
 # --- equality on an indexed field ------------------------------------------------
