@@ -74,7 +74,10 @@ class Course(models.Model):
     credits = models.PositiveSmallIntegerField(
         _("credits"), validators=[MinValueValidator(MIN_CREDITS), MaxValueValidator(MAX_CREDITS)]
     )
-    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="courses", verbose_name=_("term"))
+    # Indexed by the (term, code) index below, which leads with it.
+    term = models.ForeignKey(
+        Term, on_delete=models.PROTECT, related_name="courses", verbose_name=_("term"), db_index=False
+    )
     capacity = models.PositiveIntegerField(_("capacity"), help_text=_("Seats; 0 means waitlist only."))
     meeting_days = models.CharField(
         _("meeting days"), max_length=7, blank=True,

@@ -33,10 +33,16 @@ class Enrollment(models.Model):
     two active enrollments, even under concurrent requests.
     """
 
+    # No index of their own: the unique (student, course) index and the
+    # (course, status, waitlisted_at) one lead with them, and every index is
+    # one more entry to write per enrollment.
     student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("student")
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("student"),
+        db_index=False,
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("course"))
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("course"), db_index=False
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices, blank=True)
     # When the student last joined the waitlist: its order is arrival order.
@@ -74,7 +80,8 @@ class Enrollment(models.Model):
 class EnrollmentEvent(models.Model):
     """One change of an enrollment's state: who, when, from what, to what, how."""
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    # Indexed by the (enrollment, created_at) index below, which leads with it.
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("by"),
