@@ -1,4 +1,15 @@
-"""Constant-time unique-key checks for mongoeco's SQLite engine.
+"""Where mongoeco's SQLite engine does far more work than MongoDB would.
+
+- Unique-key checks (below, and the first part of the module).
+- Reads: an ``_id`` equality read by primary key, an equality on a field
+  that leads an index seeking it, decimals looked for only where they can be.
+- Aggregation: ``$match`` ahead of ``$lookup`` and ``$unwind``; a join reads
+  only the documents it joins, by primary key when it joins on ``_id``, and
+  nothing when no document reaches it.
+- Copies of documents (aggregation stages, and every write's images) that
+  share immutable values instead of going through ``deepcopy``.
+
+Each part says what it saves.
 
 Real MongoDB checks a unique index (``_id`` included) with one B-tree lookup,
 so an insert or update costs the same however big the collection is. mongoeco
@@ -785,7 +796,7 @@ def _read_storage_keys(engine, db_name, coll_name, storage_keys, session, now) -
     return [found[key] for key in sorted(found)]
 
 
-# --- Aggregation: copying documents ------------------------------------------
+# --- Copying documents --------------------------------------------------------
 
 # Values that deepcopy may share: immutable, and compared by value.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime, *OBJECT_ID_TYPES, bson.ObjectId})
