@@ -47,6 +47,9 @@ import copy
 from collections import OrderedDict
 from typing import NamedTuple
 
+from mongoeco.core.aggregation.runtime import _require_unwind_spec
+from mongoeco.errors import OperationFailure
+
 from .pin import require_pinned_mongoeco
 
 require_pinned_mongoeco(__name__)
@@ -237,18 +240,29 @@ def _base_filter(pipeline) -> dict | None:
             base = {field: condition for field, condition in spec.items()
                     if not field.startswith("$") and field.split(".")[0] not in written}
             return base or None
-        if name == "$lookup" and isinstance(spec, dict) and isinstance(spec.get("as"), str):
-            written.add(spec["as"].split(".")[0])
-        elif name == "$unwind":
-            options = spec if isinstance(spec, dict) else {"path": spec}
-            path, index = options.get("path"), options.get("includeArrayIndex")
-            if not isinstance(path, str) or not path.startswith("$"):
-                return None
-            written.add(path[1:].split(".")[0])
-            if isinstance(index, str):
-                written.add(index.split(".")[0])
-        else:
+        paths = modified_paths(stage)
+        if paths is None:
             return None
+        written.update(path.split(".")[0] for path in paths)
+    return None
+
+
+def modified_paths(stage) -> tuple[str, ...] | None:
+    """The only paths a $lookup or $unwind stage writes (it reads others
+    only to join or to unwind), or None for any other or malformed stage."""
+    if not isinstance(stage, dict) or len(stage) != 1:
+        return None
+    ((operator, spec),) = stage.items()
+    if operator == "$lookup":
+        if isinstance(spec, dict) and isinstance(spec.get("as"), str) and isinstance(spec.get("from"), str):
+            return (spec["as"],)
+        return None
+    if operator == "$unwind":
+        try:
+            path, _preserve, include_array_index = _require_unwind_spec(spec)
+        except OperationFailure:
+            return None
+        return (path,) if include_array_index is None else (path, include_array_index)
     return None
 
 

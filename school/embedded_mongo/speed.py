@@ -53,7 +53,6 @@ from mongoeco.core.aggregation import join_stages, runtime, stages, transform_st
 from mongoeco.engines import _sqlite_modify_ops
 from mongoeco.engines import results as engine_results
 from mongoeco.engines import sqlite as sqlite_engine
-from mongoeco.core.aggregation.runtime import _require_unwind_spec
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.bson_scalars import BsonDouble, BsonInt32, BsonInt64
@@ -68,10 +67,9 @@ from mongoeco.engines.sqlite_query import (
     _translate_equals_scalar_only, _translate_scalar_equals, json_path_for_field, type_expression_sql, value_expression_sql,
 )
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
-from mongoeco.errors import OperationFailure
 
 from .pin import require_pinned_mongoeco
-from .query_cache import named_collections
+from .query_cache import modified_paths, named_collections
 
 require_pinned_mongoeco(__name__)
 
@@ -560,25 +558,6 @@ def _overlaps(path: str, modified: str) -> bool:
     return path == modified or path.startswith(modified + ".") or modified.startswith(path + ".")
 
 
-def _modified_paths(stage) -> tuple[str, ...] | None:
-    """The only paths a $lookup or $unwind stage writes (it reads others
-    only to join or to unwind), or None for any other or malformed stage."""
-    if not isinstance(stage, dict) or len(stage) != 1:
-        return None
-    ((operator, spec),) = stage.items()
-    if operator == "$lookup":
-        if isinstance(spec, dict) and isinstance(spec.get("as"), str) and isinstance(spec.get("from"), str):
-            return (spec["as"],)
-        return None
-    if operator == "$unwind":
-        try:
-            path, _preserve, include_array_index = _require_unwind_spec(spec)
-        except OperationFailure:
-            return None
-        return (path,) if include_array_index is None else (path, include_array_index)
-    return None
-
-
 def hoist_matches(pipeline: list) -> list:
     """Real MongoDB's optimizer moves a $match (or the conjuncts of one) that
     reads no field a preceding $lookup or $unwind writes ahead of those stages
@@ -600,7 +579,7 @@ def hoist_matches(pipeline: list) -> list:
             continue
         # How far back the run of $lookup/$unwind stages before this one goes.
         start = len(result)
-        while start and _modified_paths(result[start - 1]) is not None:
+        while start and modified_paths(result[start - 1]) is not None:
             start -= 1
         if start == len(result):
             result.append(stage)
@@ -612,7 +591,7 @@ def hoist_matches(pipeline: list) -> list:
             position = len(result)
             if paths is not None:
                 while position > start and not any(
-                    _overlaps(path, modified) for path in paths for modified in _modified_paths(result[position - 1])
+                    _overlaps(path, modified) for path in paths for modified in modified_paths(result[position - 1])
                 ):
                     position -= 1
             targets.append(position)
