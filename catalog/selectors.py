@@ -43,7 +43,7 @@ def course_prerequisites(course: Course) -> list[Course]:
     asks the other way round: every course of the catalog joined to the
     table, then filtered, which grows with the catalog.
     """
-    version = cache.get_or_set(PREREQUISITES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    version = cache.get_or_set(PREREQUISITES_VERSION_KEY, _new_version, timeout=None)
     key = f"catalog:prerequisites:{course.pk}:{version}"
     prerequisites = cache.get(key)
     if prerequisites is None:
@@ -58,4 +58,8 @@ def course_prerequisites(course: Course) -> list[Course]:
 
 
 def forget_prerequisites(**kwargs) -> None:
-    cache.set(PREREQUISITES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cache.set(PREREQUISITES_VERSION_KEY, _new_version(), timeout=None)
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
