@@ -2,24 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin import EnrollmentInline
-from enrollment.admin import protect_active_enrollments
-from enrollment.models import Enrollment
-
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
 # Registrars run the school, not its access rights: only a superuser grants
 # permissions or touches a superuser's account.
 SUPERUSER_ONLY_FIELDS = ["is_superuser", "groups", "user_permissions"]
-
-
-class StudentEnrollmentInline(EnrollmentInline):
-    fields = ["course", "term", "status", "grade"]
-
-    @admin.display(description=_("term"))
-    def term(self, enrollment):
-        return enrollment.course.term
 
 
 @admin.register(User)
@@ -50,7 +38,6 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
-    inlines = [StudentEnrollmentInline]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -64,7 +51,3 @@ class UserAdmin(DjangoUserAdmin):
 
     def _may_manage(self, request, user) -> bool:
         return user is None or request.user.is_superuser or not user.is_superuser
-
-    def get_deleted_objects(self, objs, request):
-        deletion = super().get_deleted_objects(objs, request)
-        return protect_active_enrollments(deletion, Enrollment.objects.filter(student__in=[u.pk for u in objs]))

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm
-from allauth.account.internal.flows.email_verification import send_verification_email_for_user
+from allauth.account.models import EmailAddress
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
@@ -63,5 +63,5 @@ def user_create(request, payload: SignupIn):
         raise InvalidInput({"password" if field == "password1" else field: list(messages)
                             for field, messages in form.errors.items()})
     user = form.save(request)
-    send_verification_email_for_user(request, user)
+    EmailAddress.objects.get_primary(user).send_confirmation(request, signup=True)
     return Status(201, user)

@@ -6,7 +6,11 @@ from .models import ApiToken, User
 
 
 class SignupNamesForm(forms.Form):
-    """The names allauth's signup form asks for besides email and password."""
+    """The names allauth's signup form asks for besides email and password (ACCOUNT_SIGNUP_FORM_CLASS).
+
+    allauth's adapter stores them: its ``save_user`` copies ``first_name`` and
+    ``last_name`` from the form onto the user before the one save of a sign-up.
+    """
 
     first_name = forms.CharField(label=_("First name"), max_length=50)
     last_name = forms.CharField(label=_("Last name"), max_length=50)
@@ -14,9 +18,7 @@ class SignupNamesForm(forms.Form):
     field_order = ["first_name", "last_name"]
 
     def signup(self, request, user):
-        user.first_name = self.cleaned_data["first_name"]
-        user.last_name = self.cleaned_data["last_name"]
-        user.save(update_fields=["first_name", "last_name"])
+        """Required by allauth after the user is saved; the names are already stored."""
 
 
 class ProfileForm(forms.ModelForm):

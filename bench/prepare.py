@@ -34,7 +34,7 @@ def main(options: dict) -> dict:
 
 def school(options: dict) -> dict:
     """seed_demo's school grown to options["courses"] courses, with sessions for some students."""
-    from catalog.demo import DEMO_STUDENT_EMAIL, seed_demo
+    from enrollment.demo import DEMO_STUDENT_EMAIL, seed_demo
 
     seed_demo(students=options["students"], seed=1)
     term = Term.objects.current_or_next().first()

@@ -2,11 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-
-from enrollment.models import Enrollment, Via
-from enrollment.services import course_fill_from_waitlist
 
 from .models import Course, Term
 
@@ -64,43 +60,24 @@ class TermAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Courses"))
 
 
-class EnrollmentInline(ReadOnlyInline):
-    model = Enrollment
-    select_related = ("student", "course__term")  # each row is titled with its student and course
-    verbose_name_plural = _("enrollments (change them from the enrollment list, with its actions)")
-
-
-class CourseEnrollmentInline(EnrollmentInline):
-    fields = ["student", "status", "grade", "waitlisted_at"]
-    ordering = ["status", "waitlisted_at"]  # grouped by status, the waitlist in its order
-
-
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
     list_select_related = ["term"]
     list_filter = ["term", "credits", "instructor"]
     search_fields = ["code", "title", "instructor"]
-    readonly_fields = [*SEAT_COUNTERS, "manage_enrollments"]
+    readonly_fields = SEAT_COUNTERS
     filter_horizontal = ["prerequisites"]
     fieldsets = [
         (None, {"fields": ["code", "title", "description", "instructor", "credits", "term"]}),
-        (_("Seats"), {"fields": ["capacity", *SEAT_COUNTERS, "manage_enrollments"]}),
+        (_("Seats"), {"fields": ["capacity", *SEAT_COUNTERS]}),
         (_("Schedule"), {"fields": ["meeting_days", "starts_at", "ends_at"]}),
         (_("Prerequisites"), {"fields": ["prerequisites"]}),
     ]
-    inlines = [CourseEnrollmentInline]
 
     @admin.display(description=_("enrolled / capacity"), ordering="enrolled_count")
     def seats(self, course):
         return f"{course.enrolled_count} / {course.capacity}"
-
-    @admin.display(description=_("enrollments"))
-    def manage_enrollments(self, course):
-        if course.pk is None:
-            return self.get_empty_value_display()
-        url = f"{reverse('admin:enrollment_enrollment_changelist')}?{urlencode({'course__id__exact': course.pk})}"
-        return format_html('<a href="{}">{}</a>', url, _("Drop, promote or grade this course's students"))
 
     def save_model(self, request, course, form, change):
         if not change:
@@ -109,17 +86,3 @@ class CourseAdmin(admin.ModelAdmin):
         # writing back the values read with the form would undo an enrollment
         # made meanwhile.
         course.save(update_fields=[f.name for f in course._meta.concrete_fields if f.editable and not f.primary_key])
-        if "capacity" in form.changed_data:
-            self._give_new_seats_to_the_waitlist(request, course)
-
-    def _give_new_seats_to_the_waitlist(self, request, course):
-        course.refresh_from_db(fields=SEAT_COUNTERS)
-        promoted = course_fill_from_waitlist(course=course, actor=request.user, via=Via.ADMIN)
-        for enrollment in promoted:
-            self.log_change(request, enrollment, gettext("Promoted from the waitlist: the capacity was raised."))
-        if promoted:
-            self.message_user(request, ngettext(
-                "%(count)d student was promoted from the waitlist.",
-                "%(count)d students were promoted from the waitlist.",
-                len(promoted),
-            ) % {"count": len(promoted)})

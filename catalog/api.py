@@ -1,4 +1,4 @@
-"""The catalog as JSON: the same search and filters as the catalog page, and each course's eligibility."""
+"""The catalog as JSON: the same search and filters as the catalog page."""
 
 import datetime
 from typing import Annotated
@@ -6,13 +6,11 @@ from typing import Annotated
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
 
-from enrollment.eligibility import enrollment_eligibility
-from school.api.auth import TOKEN_OR_SESSION
-from school.api.errors import InvalidInput, ReasonOut, errors
+from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
 
 from .forms import CourseFilterForm
-from .models import Course
+from .models import Course, normalize_course_code
 from .selectors import course_prerequisites
 
 router = Router(tags=["courses"])
@@ -63,13 +61,6 @@ class CourseDetailOut(CourseOut):
         return [prerequisite.code for prerequisite in course_prerequisites(course)]
 
 
-class EligibilityOut(Schema):
-    course: str = Field(validation_alias="course.code")
-    can_enroll: bool
-    will_waitlist: bool = Field(description="Enrolling now would put the caller on the waitlist.")
-    reasons: list[ReasonOut] = Field(description="Everything that stands in the way, blocking or not.")
-
-
 class CourseFilters(PageParams):
     q: str = Field("", max_length=100, description="Text in the code, title or instructor.")
     term: str = Field("", max_length=60, description="A term's slug, e.g. fall-2026.")
@@ -86,15 +77,4 @@ def course_list(request, filters: Query[CourseFilters]):
 
 @router.get("/{code}/", response={200: CourseDetailOut, **errors(400, 404)}, summary="A course")
 def course_detail(request, code: CourseCode):
-    return get_object_or_404(Course.objects.with_term(), code=code)
-
-
-@router.get(
-    "/{code}/eligibility/",
-    auth=TOKEN_OR_SESSION,
-    response={200: EligibilityOut, **errors(400, 401, 404)},
-    summary="Why the caller may or may not enroll",
-)
-def course_eligibility(request, code: CourseCode):
-    course = get_object_or_404(Course.objects.with_term(), code=code)
-    return enrollment_eligibility(student=request.auth, course=course)
+    return get_object_or_404(Course.objects.with_term(), code=normalize_course_code(code))

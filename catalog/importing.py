@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django import forms
 
-from .models import Course, Term
+from .models import Course, Term, normalize_course_code
 
 COURSE_FIELDS = ["code", "title", "description", "instructor", "credits", "term", "capacity",
                  "meeting_days", "starts_at", "ends_at", "prerequisites"]
@@ -131,7 +131,7 @@ class CourseCodesField(forms.CharField):
     """Course codes separated by spaces or commas, compared as a set."""
 
     def to_python(self, value):
-        return sorted(set(str(value or "").replace(",", " ").upper().split()))
+        return sorted({normalize_course_code(code) for code in str(value or "").replace(",", " ").split()})
 
     def has_changed(self, initial, data):
         return self.to_python(initial) != self.to_python(data)
@@ -152,7 +152,7 @@ class CourseRowForm(forms.ModelForm):
         fields = [name for name in COURSE_FIELDS if name != "prerequisites"]
 
     def clean_code(self):
-        return self.cleaned_data["code"].replace(" ", "").upper()
+        return normalize_course_code(self.cleaned_data["code"])
 
 
 def current_prerequisites() -> dict[str, set[str]]:
@@ -172,7 +172,7 @@ def plan_import(rows: list[Row]) -> Plan:
     seen = {}
     for row in rows:
         data = {key: _as_text(value) for key, value in row.data.items()}
-        instance = existing.get(data.get("code", "").replace(" ", "").upper())
+        instance = existing.get(normalize_course_code(data.get("code", "")))
         # Compare the term by slug and the prerequisites by code, as the file gives them.
         initial = {"term": instance.term.slug, "prerequisites": " ".join(required[instance.code])} if instance else None
         form = CourseRowForm(data, instance=instance, initial=initial)

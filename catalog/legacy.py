@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import User
 
 from .importing import ImportFileError, Row, RowError, read_rows
+from .models import normalize_course_code
 
 
 def legacy_course_rows(path: Path, terms: dict[str, str], capacity: int) -> tuple[list[Row], list[RowError]]:
@@ -30,7 +31,7 @@ def legacy_course_rows(path: Path, terms: dict[str, str], capacity: int) -> tupl
         unknown = [name for name in names if name not in terms]
         for name in unknown:
             errors.append(RowError(row.line, "term", f"no target term for “{name}”: add --term {name}=<term slug>"))
-        code = str(data.get("title") or "").replace(" ", "").upper()
+        code = normalize_course_code(str(data.get("title") or ""))
         for position, name in enumerate(n for n in names if n not in unknown):
             rows.append(Row(row.line, {
                 "code": code if position == 0 else f"{code}-{name[:2].upper()}",

@@ -1,5 +1,3 @@
-import re
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -18,6 +16,11 @@ course_code_validator = RegexValidator(
     r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?(-[A-Z0-9]{1,4})?$",
     _("Use letters then digits, e.g. CS101 or MATH2010, and optionally a section such as CS101-SP."),
 )
+
+
+def normalize_course_code(code: str) -> str:
+    """A course code as it is stored and looked up: "cs 101" is CS101."""
+    return code.replace(" ", "").upper()
 
 
 class Term(models.Model):
@@ -118,10 +121,6 @@ class Course(models.Model):
         return self.code.split("-")[0]
 
     @property
-    def department(self) -> str:
-        return re.match(r"[A-Z]*", self.code).group()
-
-    @property
     def seats_left(self) -> int:
         return max(self.capacity - self.enrolled_count, 0)
 
@@ -143,7 +142,7 @@ class Course(models.Model):
     def clean(self):
         super().clean()
         if self.code:
-            self.code = self.code.replace(" ", "").upper()
+            self.code = normalize_course_code(self.code)
         errors = {}
         days = (self.meeting_days or "").upper()
         if any(day not in WEEKDAYS for day in days) or len(set(days)) != len(days):

@@ -4,10 +4,6 @@ from django.utils import timezone
 
 
 class TermQuerySet(models.QuerySet):
-    def open_for_enrollment(self, now=None):
-        now = now or timezone.now()
-        return self.filter(enrollment_opens_at__lte=now, enrollment_closes_at__gt=now)
-
     def current_or_next(self, now=None):
         """Terms that have not ended, soonest first."""
         today = timezone.localdate(now or timezone.now())

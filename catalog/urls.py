@@ -7,6 +7,4 @@ app_name = "catalog"
 urlpatterns = [
     path("", views.course_list, name="course_list"),
     path("<str:code>/", views.course_detail, name="course_detail"),
-    path("<str:code>/enroll/", views.course_enroll, name="course_enroll"),
-    path("<str:code>/drop/", views.course_drop, name="course_drop"),
 ]

@@ -5,25 +5,35 @@ change them with actions (grade, drop, promote), never by editing fields, so
 the seat counters, the waitlist order and the history stay right. Overriding
 a rule (capacity, the drop deadline) is never a side effect: the admin asks
 first, and the service records it.
-"""
 
-import csv
+The course and user pages of the catalog and accounts admins are extended
+here (re-registered subclasses) with their enrollments: those apps never
+import this one.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import admin as accounts_admin
+from accounts.models import User
+from catalog import admin as catalog_admin
 from catalog.admin import ReadOnlyInline
+from catalog.models import Course
 
 from .admin_forms import EnrollmentAddForm, GradeForm
 from .models import Enrollment, EnrollmentEvent, Via
+from .reports import write_enrollments_csv
 from .services import (
     EnrollmentError,
+    course_fill_from_waitlist,
     enrollment_create,
     enrollment_drop,
     enrollment_promote,
@@ -32,10 +42,6 @@ from .services import (
 
 # Posted by an action's intermediate page: staff saw it and said yes.
 CONFIRMED = "confirmed"
-CSV_COLUMNS = [
-    "student email", "student number", "name", "course code", "term", "status", "grade", "waitlisted_at",
-    "created_at",
-]
 
 
 def protect_active_enrollments(deletion: tuple, enrollments) -> tuple:
@@ -48,16 +54,6 @@ def protect_active_enrollments(deletion: tuple, enrollments) -> tuple:
     active = enrollments.active().select_related("student", "course")
     blocking = [gettext("%(enrollment)s: drop it first") % {"enrollment": e} for e in active]
     return deleted, model_count, perms_needed, [*protected, *blocking]
-
-
-def csv_cell(value) -> str:
-    """A value as text a spreadsheet shows and never runs (names come from sign-up forms)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def iso(moment) -> str:
-    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 class EnrollmentEventInline(ReadOnlyInline):
@@ -95,44 +91,55 @@ class EnrollmentAdmin(admin.ModelAdmin):
         deletion = super().get_deleted_objects(objs, request)
         return protect_active_enrollments(deletion, Enrollment.objects.filter(pk__in=[e.pk for e in objs]))
 
-    # --- adding: a form in front of enrollment_create ---------------------------
+    # --- adding: Django's add page in front of enrollment_create ----------------
+
+    add_form = EnrollmentAddForm
+    add_fieldsets = [(None, {"fields": ["student", "course", "override_capacity"]})]
+    # Schools have thousands of students: search them instead of listing them all.
+    autocomplete_fields = ["student", "course"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "course":
+            # Eligibility and the service read the course's term.
+            kwargs["queryset"] = Course.objects.with_term()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = EnrollmentAddForm(request.POST if request.method == "POST" else None, admin_site=self.admin_site)
-        if form.is_valid():
-            override = form.cleaned_data["override_capacity"]
-            try:
-                enrollment = enrollment_create(
-                    student=form.cleaned_data["student"], course=form.cleaned_data["course"],
-                    actor=request.user, via=Via.ADMIN, override_capacity=override,
-                )
-            except EnrollmentError as error:
-                for reason in error.reasons or [error]:
-                    form.add_error(None, reason.message)
-            else:
-                note = gettext("Added with a capacity override.") if override else gettext("Added.")
-                self.log_addition(request, enrollment, note)
-                return self.response_add(request, enrollment)
-        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Add %s") % self.opts.verbose_name,
-            "adminform": adminform,
-            "inline_admin_formsets": [],
-            "errors": helpers.AdminErrorList(form, []),
-            "media": self.media + adminform.media,
-            "object_id": None,
-            "original": None,
-            "is_popup": False,
-            "to_field": None,
-            "preserved_filters": self.get_preserved_filters(request),
-            # The saved enrollment's page is for reading only.
-            "show_save_and_continue": False,
-            **(extra_context or {}),
-        }
-        return self.render_change_form(request, context, add=True, form_url=form_url)
+        # The saved enrollment's page is for reading only.
+        extra_context = {"show_save_and_continue": False, **(extra_context or {})}
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except EnrollmentError as error:
+            # Refused after the form's check: another request changed the
+            # course or the student's enrollments in between.
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, enrollment, form, change):
+        created = enrollment_create(
+            student=enrollment.student, course=enrollment.course, actor=request.user, via=Via.ADMIN,
+            override_capacity=form.cleaned_data["override_capacity"],
+        )
+        # The admin logs and links the instance it passed in: make it the one
+        # the service wrote (new, or a dropped enrollment taken up again).
+        enrollment.pk = created.pk
+        enrollment.refresh_from_db()
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if form.cleaned_data["override_capacity"]:
+            return gettext("Added with a capacity override.")
+        return gettext("Added.")
 
     # --- actions ------------------------------------------------------------------
 
@@ -194,13 +201,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="enrollments-{timezone.localdate():%Y-%m-%d}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
-        for e in queryset:
-            writer.writerow([csv_cell(value) for value in (
-                e.student.email, e.student.student_number, e.student.get_full_name(), e.course.code,
-                e.course.term.name, e.status, e.grade, iso(e.waitlisted_at), iso(e.created_at),
-            )])
+        write_enrollments_csv(queryset.select_related("student", "course__term"), response)
         return response
 
     def _apply(self, request, enrollments, change, *, done: str, overridable: str = "") -> list:
@@ -247,3 +248,71 @@ class EnrollmentAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.action_template, context)
+
+
+# --- the enrollments of a course and of a student, on their admin pages -----------
+
+
+class EnrollmentInline(ReadOnlyInline):
+    model = Enrollment
+    select_related = ("student", "course__term")  # each row is titled with its student and course
+    verbose_name_plural = _("enrollments (change them from the enrollment list, with its actions)")
+
+
+class CourseEnrollmentInline(EnrollmentInline):
+    fields = ["student", "status", "grade", "waitlisted_at"]
+    ordering = ["status", "waitlisted_at"]  # grouped by status, the waitlist in its order
+
+
+class StudentEnrollmentInline(EnrollmentInline):
+    fields = ["course", "term", "status", "grade"]
+
+    @admin.display(description=_("term"))
+    def term(self, enrollment):
+        return enrollment.course.term
+
+
+admin.site.unregister(Course)
+
+
+@admin.register(Course)
+class CourseAdmin(catalog_admin.CourseAdmin):
+    """The catalog's course page, with its enrollments; a larger capacity gives its new seats to the waitlist."""
+
+    fieldsets = [*catalog_admin.CourseAdmin.fieldsets, (_("Enrollments"), {"fields": ["manage_enrollments"]})]
+    readonly_fields = [*catalog_admin.CourseAdmin.readonly_fields, "manage_enrollments"]
+    inlines = [*catalog_admin.CourseAdmin.inlines, CourseEnrollmentInline]
+
+    @admin.display(description=_("enrollments"))
+    def manage_enrollments(self, course):
+        if course.pk is None:
+            return self.get_empty_value_display()
+        url = f"{reverse('admin:enrollment_enrollment_changelist')}?{urlencode({'course__id__exact': course.pk})}"
+        return format_html('<a href="{}">{}</a>', url, _("Drop, promote or grade this course's students"))
+
+    def save_model(self, request, course, form, change):
+        super().save_model(request, course, form, change)
+        if change and "capacity" in form.changed_data:
+            promoted = course_fill_from_waitlist(course=course, actor=request.user, via=Via.ADMIN)
+            for enrollment in promoted:
+                self.log_change(request, enrollment, gettext("Promoted from the waitlist: the capacity was raised."))
+            if promoted:
+                self.message_user(request, ngettext(
+                    "%(count)d student was promoted from the waitlist.",
+                    "%(count)d students were promoted from the waitlist.",
+                    len(promoted),
+                ) % {"count": len(promoted)})
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(accounts_admin.UserAdmin):
+    """The accounts user page, with the student's enrollments; a student with active ones is not deleted."""
+
+    inlines = [*accounts_admin.UserAdmin.inlines, StudentEnrollmentInline]
+
+    def get_deleted_objects(self, objs, request):
+        deletion = super().get_deleted_objects(objs, request)
+        return protect_active_enrollments(deletion, Enrollment.objects.filter(student__in=[u.pk for u in objs]))

@@ -1,9 +1,8 @@
 from django import forms
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Course
-
+from .eligibility import enrollment_eligibility
 from .grades import Grade
 from .models import Enrollment
 
@@ -11,8 +10,12 @@ from .models import Enrollment
 NO_GRADE = "none"
 
 
-class EnrollmentAddForm(forms.Form):
-    """Who to enroll where; enrollment.services decides whether they may, and whether they get a seat."""
+class EnrollmentAddForm(forms.ModelForm):
+    """Who to enroll where: every reason that stands in the way is a form error.
+
+    The enrollment itself is written by enrollment_create (EnrollmentAdmin.save_model),
+    which decides whether the student gets a seat or a place on the waitlist.
+    """
 
     override_capacity = forms.BooleanField(
         label=_("Override capacity"),
@@ -23,17 +26,24 @@ class EnrollmentAddForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, admin_site, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Schools have thousands of students: search them instead of listing them all.
-        student, course = (Enrollment._meta.get_field(name) for name in ("student", "course"))
-        self.fields = {
-            "student": student.formfield(widget=AutocompleteSelect(student, admin_site)),
-            "course": course.formfield(
-                queryset=Course.objects.with_term(), widget=AutocompleteSelect(course, admin_site)
-            ),
-            **self.fields,
-        }
+    class Meta:
+        model = Enrollment
+        fields = ["student", "course"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        student, course = cleaned_data.get("student"), cleaned_data.get("course")
+        if student and course:
+            blocking = enrollment_eligibility(student=student, course=course).blocking_reasons
+            if blocking:
+                raise ValidationError([reason.message for reason in blocking])
+        return cleaned_data
+
+    def validate_constraints(self):
+        # One enrollment per student and course: eligibility refuses a second
+        # active one, and enrollment_create reuses a dropped one, which this
+        # check would refuse.
+        pass
 
 
 class GradeForm(forms.Form):

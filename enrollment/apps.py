@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
     verbose_name = _("Enrollment")
+
+    def ready(self):
+        from catalog.models import Course
+        from catalog.signals import course_page_sections
+
+        from .views import course_section
+
+        course_page_sections.connect(course_section, sender=Course, dispatch_uid="enrollment.course_section")

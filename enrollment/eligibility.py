@@ -39,9 +39,6 @@ class Eligibility:
     def will_waitlist(self) -> bool:
         return any(reason.code == "course_full" for reason in self.reasons)
 
-    def codes(self) -> list[str]:
-        return [reason.code for reason in self.reasons]
-
 
 def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=None, now=None) -> Eligibility:
     """Every reason that stands between student and a seat in course.

@@ -7,15 +7,7 @@ from catalog.models import Course
 
 from .grades import Grade
 from .querysets import EnrollmentQuerySet
-
-
-class Status(models.TextChoices):
-    ENROLLED = "enrolled", _("Enrolled")
-    WAITLISTED = "waitlisted", _("Waitlisted")
-    DROPPED = "dropped", _("Dropped")
-
-
-ACTIVE_STATUSES = (Status.ENROLLED, Status.WAITLISTED)
+from .status import ACTIVE_STATUSES, Status
 
 
 class Via(models.TextChoices):

@@ -1,7 +1,9 @@
-"""Exports and reports that ops run from the shell; each is a fixed number of queries."""
+"""Exports and reports for the shell and the admin; each is a fixed number of queries."""
 
 import csv
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 from catalog.models import Course
 
@@ -9,6 +11,8 @@ from .models import Enrollment
 
 EXPORT_COLUMNS = ["student_email", "student_number", "student_name", "course_code", "course_title", "term",
                   "status", "grade", "waitlisted_at", "created_at", "updated_at"]
+# What makes a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def enrollments_for_export(*, term=None, course=None):
@@ -23,17 +27,36 @@ def enrollments_for_export(*, term=None, course=None):
 
 
 def write_enrollments_csv(enrollments, stream) -> int:
+    """Enrollments as CSV, for ``export_enrollments`` and the admin's export; returns how many."""
+    return write_csv(stream, EXPORT_COLUMNS, (
+        [e.student.email, e.student.student_number, e.student.get_full_name(), e.course.code, e.course.title,
+         e.course.term.name, e.status, e.grade, _local(e.waitlisted_at), _local(e.created_at), _local(e.updated_at)]
+        for e in enrollments
+    ))
+
+
+def write_csv(stream, header: list[str], rows) -> int:
+    """Every CSV this project writes: header, then rows, each cell as text a spreadsheet shows and never runs.
+
+    Names come from sign-up forms: a first name "=HYPERLINK(...)" would be a
+    live formula in Excel or LibreOffice (CSV injection). Returns the row count.
+    """
     writer = csv.writer(stream)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(header)
     count = 0
-    for e in enrollments:
-        writer.writerow([
-            e.student.email, e.student.student_number, e.student.get_full_name(), e.course.code, e.course.title,
-            e.course.term.name, e.status, e.grade,
-            e.waitlisted_at.isoformat() if e.waitlisted_at else "", e.created_at.isoformat(), e.updated_at.isoformat(),
-        ])
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
         count += 1
     return count
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 @dataclass

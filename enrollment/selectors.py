@@ -54,19 +54,13 @@ class Transcript:
         graded = [(e.grade, e.course.credits) for group in self.terms for e in group.enrollments if e.grade]
         return grade_point_average(graded)
 
-    @property
-    def total_credits(self) -> int:
-        return sum(group.enrolled_credits for group in self.terms)
 
-
-def student_transcript(*, student, include_dropped: bool = True) -> Transcript:
+def student_transcript(*, student) -> Transcript:
     """A student's enrollments grouped by term, newest term first: two queries at most."""
     enrollments = student_enrollments(student=student)
     positions = waitlist_positions(enrollments)
     groups: dict = {}
     for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
-        if enrollment.status == Status.DROPPED and not include_dropped:
-            continue
         enrollment.waitlist_position = positions.get(enrollment.pk)
         term = enrollment.course.term
         groups.setdefault(term.pk, TermGroup(term=term)).enrollments.append(enrollment)

@@ -98,7 +98,7 @@ def enrollment_drop(
         raise PermissionDenied("You can only drop your own enrollments.")
     course = enrollment.course
     old_status = enrollment.status
-    if old_status not in (Status.ENROLLED, Status.WAITLISTED):
+    if not enrollment.is_active:
         raise NotEnrolled(f"You are not enrolled in {course.code}.")
     if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
         raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")

@@ -1,6 +1,5 @@
 """Django's contrib apps with ObjectId primary keys, as django-mongodb-backend requires."""
 
-from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
@@ -19,9 +18,3 @@ class MongoAuthConfig(AuthConfig):
 
 class MongoContentTypesConfig(ContentTypesConfig):
     default_auto_field = OBJECT_ID
-
-
-class SchoolConfig(AppConfig):
-    """The project itself as an app, for project-wide commands (check_db)."""
-
-    name = "school"

@@ -1,16 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from enrollment.views import home
+
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
     path("courses/", include("catalog.urls")),
-    path("enrollments/", include("enrollment.urls")),
+    path("", include("enrollment.urls")),
     path("api/", include("school.api.urls")),
 ]
 

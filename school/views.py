@@ -8,17 +8,9 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from enrollment.selectors import student_term_summary
-
 from .database import unreachable_cause, unreachable_message
 
 logger = logging.getLogger(__name__)
-
-
-@require_safe
-def home(request):
-    summary = student_term_summary(student=request.user) if request.user.is_authenticated else None
-    return render(request, "home.html", {"summary": summary})
 
 
 @never_cache

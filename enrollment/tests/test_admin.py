@@ -7,11 +7,14 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from catalog.models import Course, Term
 from catalog.tests.factories import CourseFactory, TermFactory
+from catalog.tests.test_admin import course_form
+from enrollment import admin as enrollment_admin
 from enrollment.models import Enrollment, EnrollmentEvent, Status
-from enrollment.services import enrollment_create
+from enrollment.services import EnrollmentError, enrollment_create, enrollment_drop
 from enrollment.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -87,7 +90,8 @@ def test_adding_goes_through_enrollment_create_and_overbooks_only_when_asked(reg
     search = {"app_label": "enrollment", "model_name": "enrollment", "field_name": "student", "term": cy.email}
     found = registrar_client.get(reverse("admin:autocomplete"), search).json()["results"]
     assert [student["id"] for student in found] == [str(cy.pk)]
-    assert "Override capacity" in registrar_client.get(ADD).content.decode()
+    page = registrar_client.get(ADD).content.decode()
+    assert "Override capacity" in page and 'name="_continue"' not in page  # its page is for reading only
 
     for student in (ada, bob, cy):
         assert registrar_client.post(ADD, {"student": student.pk, "course": course.pk}).status_code == 302
@@ -117,6 +121,31 @@ def test_an_ineligible_student_gets_every_reason_as_a_form_error_and_nothing_is_
         "CS101 requires CS100 (Basics) with a passing grade.",
     ]
     assert not Enrollment.objects.exists() and counters(course) == (0, 0)
+
+
+def test_a_dropped_enrollment_is_added_again_on_its_own_document(registrar_client, registrar, student, course):
+    dropped = enrollment_drop(enrollment=enrollment_create(student=student, course=course), actor=registrar)
+
+    response = registrar_client.post(ADD, {"student": student.pk, "course": course.pk})
+
+    assert response.status_code == 302
+    assert fetch(dropped).status == Status.ENROLLED and Enrollment.objects.count() == 1
+    assert logged(dropped) == ["Added."]
+
+
+def test_a_refusal_after_the_forms_check_is_shown_and_nothing_is_written(
+    registrar_client, student, course, monkeypatch
+):
+    def changed_meanwhile(**kwargs):
+        raise EnrollmentError("CS101 is changing too fast to enroll you; try again.", code="try_again")
+
+    monkeypatch.setattr(enrollment_admin, "enrollment_create", changed_meanwhile)
+
+    response = registrar_client.post(ADD, {"student": student.pk, "course": course.pk})
+
+    assert response.status_code == 302 and response["Location"] == ADD
+    assert messages_of(response) == ["CS101 is changing too fast to enroll you; try again."]
+    assert not Enrollment.objects.exists() and not LogEntry.objects.exists()
 
 
 def test_set_grade_asks_for_the_grade_then_grades_the_enrolled_and_refuses_the_others(
@@ -203,15 +232,15 @@ def test_export_writes_one_csv_row_per_selected_enrollment(registrar_client, ter
     assert response["Content-Disposition"].startswith('attachment; filename="enrollments-')
     header, *rows = csv.reader(io.StringIO(response.content.decode()))
     assert header == [
-        "student email", "student number", "name", "course code", "term", "status", "grade", "waitlisted_at",
-        "created_at",
+        "student_email", "student_number", "student_name", "course_code", "course_title", "term", "status", "grade",
+        "waitlisted_at", "created_at", "updated_at",
     ]
     graded, waiting = fetch(graded), fetch(waiting)
     assert sorted(rows) == [
-        ["ada@example.edu", "7", "Ada Lovelace", "HIST100", "Spring 2026", "enrolled", "A-", "",
-         local(graded.created_at)],
-        ["m@example.edu", "8", "'=HYPERLINK(1) X", "CS101", "Fall 2026", "waitlisted", "",
-         local(waiting.waitlisted_at), local(waiting.created_at)],
+        ["ada@example.edu", "7", "Ada Lovelace", "HIST100", graded.course.title, "Spring 2026", "enrolled", "A-", "",
+         local(graded.created_at), local(graded.updated_at)],
+        ["m@example.edu", "8", "'=HYPERLINK(1) X", "CS101", waiting.course.title, "Fall 2026", "waitlisted", "",
+         local(waiting.waitlisted_at), local(waiting.created_at), local(waiting.updated_at)],
     ]
 
 
@@ -232,3 +261,61 @@ def test_an_enrollment_page_is_read_only_and_an_active_one_cannot_be_deleted(reg
     act(registrar_client, "drop", [enrollment])
     assert registrar_client.post(delete, {"post": "yes"}).status_code == 302
     assert not Enrollment.objects.filter(pk=enrollment.pk).exists() and counters(course) == (0, 0)
+
+
+def test_raising_capacity_gives_the_new_seats_to_the_waitlist(registrar_client, registrar):
+    course = CourseFactory(code="CS101", capacity=1)
+    students = UserFactory.create_batch(3)
+    for student in students:
+        enrollment_create(student=student, course=course)
+    change = reverse("admin:catalog_course_change", args=[course.pk])
+
+    page = registrar_client.get(change)
+    (enrollments,) = page.context["inline_admin_formsets"]
+    assert len(list(enrollments)) == 3 and not enrollments.has_change_permission
+    manage = f'{reverse("admin:enrollment_enrollment_changelist")}?course__id__exact={course.pk}'
+    assert f'href="{manage}"' in page.content.decode()
+    assert registrar_client.get(manage).context["cl"].result_count == 3
+    response = registrar_client.post(change, course_form(course, capacity=2), follow=True)
+
+    assert "1 student was promoted from the waitlist." in response.content.decode()
+    course.refresh_from_db()
+    assert (course.capacity, course.enrolled_count, course.waitlist_count) == (2, 2, 1)
+    promoted = Enrollment.objects.get(student=students[1])
+    assert promoted.status == Status.ENROLLED
+    event = EnrollmentEvent.objects.get(enrollment=promoted, to_status="enrolled")
+    assert (event.actor, event.via) == (registrar, "admin")
+    assert LogEntry.objects.filter(object_id=str(promoted.pk)).exists()
+    assert LogEntry.objects.get(object_id=str(course.pk)).get_change_message() == "Changed Capacity."
+
+
+def test_a_students_page_summarises_their_enrollments_read_only(registrar_client):
+    student = UserFactory()
+    spring, fall = TermFactory(name="Spring"), TermFactory(name="Fall")
+    EnrollmentFactory(student=student, grade="B+", course=CourseFactory(code="HIST100", term=spring))
+    enrollment_create(student=student, course=CourseFactory(code="CS101", term=fall))
+
+    page = registrar_client.get(reverse("admin:accounts_user_change", args=[student.pk]))
+
+    (enrollments,) = page.context["inline_admin_formsets"]
+    assert not (enrollments.has_add_permission or enrollments.has_change_permission)
+    shown = sorted((form.original.course.code, form.original.status, form.original.grade) for form in enrollments)
+    assert shown == [("CS101", "enrolled", ""), ("HIST100", "enrolled", "B+")]
+    html = " ".join(page.content.decode().split())
+    assert '<td class="field-term"> <p>Spring</p> </td>' in html and '<td class="field-term"> <p>Fall</p> </td>' in html
+
+
+def test_a_user_with_active_enrollments_is_deleted_only_once_they_are_dropped(registrar_client, registrar):
+    student = UserFactory()
+    course = CourseFactory(code="CS101")
+    enrollment = enrollment_create(student=student, course=course)
+    delete = reverse("admin:accounts_user_delete", args=[student.pk])
+
+    refused = registrar_client.post(delete, {"post": "yes"})
+    assert refused.status_code == 200 and "drop it first" in refused.content.decode()
+    assert User.objects.filter(pk=student.pk).exists()
+
+    enrollment_drop(enrollment=enrollment, actor=registrar)
+    assert registrar_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not User.objects.filter(pk=student.pk).exists()
+    assert LogEntry.objects.get(object_id=str(student.pk)).is_deletion()

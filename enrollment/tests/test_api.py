@@ -6,7 +6,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from catalog.tests.factories import CourseFactory
+from catalog.models import Course
+from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.models import Enrollment, EnrollmentEvent
 from enrollment.services import enrollment_create
 from enrollment.tests.factories import EnrollmentFactory
@@ -180,3 +181,53 @@ def test_a_failure_outside_the_endpoint_is_still_a_json_500(api, course, setting
     monkeypatch.setattr(throttling.RateLimit, "allow_request", broken)
     response = enroll(api, "CS101")
     assert error_of(response, 500)["code"] == "server_error" and b"cache is down" not in response.content
+
+
+# --- eligibility --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_structures(term, course):
+    """CS201: one seat, and CS101 (the course fixture) to pass first."""
+    advanced = CourseFactory(code="CS201", title="Data Structures", term=term, capacity=1)
+    advanced.prerequisites.add(course)
+    return advanced
+
+
+def test_eligibility_lists_every_reason_for_the_caller(data_structures):
+    Course.objects.filter(pk=data_structures.pk).update(enrolled_count=1)
+    data = token_client(UserFactory()).get("/api/courses/CS201/eligibility/").json()
+    assert data["course"] == "CS201" and data["can_enroll"] is False and data["will_waitlist"] is True
+    assert [(r["code"], r["blocking"]) for r in data["reasons"]] == [
+        ("prerequisite_missing", True), ("course_full", False),
+    ]
+
+
+def test_eligibility_when_nothing_stands_in_the_way(client, term):
+    CourseFactory(code="ART100", term=term)
+    client.force_login(UserFactory())
+    data = client.get("/api/courses/ART100/eligibility/").json()
+    assert data == {"course": "ART100", "can_enroll": True, "will_waitlist": False, "reasons": []}
+
+
+def test_eligibility_after_enrollment_closed(db):
+    closed = TermFactory(slug="closed", enrollment_closes_at=timezone.now() - datetime.timedelta(days=1))
+    CourseFactory(code="OLD100", term=closed)
+    data = token_client(UserFactory()).get("/api/courses/OLD100/eligibility/").json()
+    assert [r["code"] for r in data["reasons"]] == ["enrollment_closed"]
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_eligibility_is_for_signed_in_callers(client, student, data_structures, who):
+    response = caller(who, anonymous=client, student=student).get("/api/courses/CS201/eligibility/")
+    assert response.status_code == (401 if who == "anonymous" else 200)
+
+
+def test_anonymous_eligibility_is_a_401_asking_for_a_token(client, data_structures):
+    response = client.get("/api/courses/CS201/eligibility/")
+    assert error_of(response, 401)["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_course_code_is_read_as_the_catalog_writes_it(api, course):
+    assert enroll(api, "cs 101").json()["course"] == "CS101"

@@ -13,7 +13,6 @@ from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from enrollment.services import AlreadyEnrolled, EnrollmentError, NotEnrolled
 from school.views import server_error
 
 logger = logging.getLogger(__name__)
@@ -33,9 +32,6 @@ MESSAGES = {
     405: "That method is not allowed here.",
     429: "Too many requests: wait and try again.",
 }
-# A refusal that contradicts the current state (retrying the same request
-# cannot help) is a conflict; any other refusal by a rule is 422.
-CONFLICTS = (AlreadyEnrolled, NotEnrolled)
 
 
 class ReasonOut(Schema):
@@ -89,7 +85,6 @@ def install(api) -> None:
     api.add_exception_handler(HttpError, _http_error)
     api.add_exception_handler(Http404, lambda request, exc: api_error(404))
     api.add_exception_handler(PermissionDenied, lambda request, exc: api_error(403, message=str(exc) or None))
-    api.add_exception_handler(EnrollmentError, _refused)
     api.add_exception_handler(Exception, unexpected)
 
 
@@ -129,8 +124,3 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
         # Ninja's session auth refused a cookie-authenticated write without the token.
         return api_error(403, "csrf_failed", "Send the csrftoken cookie's value in an X-CSRFToken header.")
     return api_error(status, message=exc.message)
-
-
-def _refused(request, exc: EnrollmentError) -> JsonResponse:
-    status = 409 if isinstance(exc, CONFLICTS) else 422
-    return api_error(status, exc.code, exc.message, reasons=exc.reasons)

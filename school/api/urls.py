@@ -9,7 +9,9 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from catalog.api import router as catalog_router
+from enrollment.api import refused as enrollment_refused
 from enrollment.api import router as enrollment_router
+from enrollment.services import EnrollmentError
 from school.views import page_not_found
 
 from . import errors
@@ -28,6 +30,7 @@ api = NinjaAPI(
     docs_url="/docs/",
 )
 errors.install(api)
+api.add_exception_handler(EnrollmentError, enrollment_refused)
 api.add_router("/courses/", catalog_router)
 api.add_router("/", enrollment_router)
 api.add_router("/users/", accounts_router)

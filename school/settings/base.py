@@ -69,7 +69,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "ninja",  # serves the API docs' scripts from static files, not a CDN
     # Local
-    "school.apps.SchoolConfig",
     "accounts",
     "catalog",
     "enrollment",
@@ -127,7 +126,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

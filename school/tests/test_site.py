@@ -10,8 +10,6 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
-from catalog.tests.factories import CourseFactory
-from enrollment.services import enrollment_create
 
 
 def test_every_migration_is_applied_and_the_indexes_exist(db):
@@ -160,15 +158,6 @@ def test_profile_edits_names(client, db):
     assert "Your profile has been saved." in response.content.decode()
     user.refresh_from_db()
     assert (user.first_name, user.last_name) == ("New", "Name")
-
-
-def test_home_shows_the_students_current_term(client, db):
-    student = UserFactory()
-    course = CourseFactory(code="CS101", title="Programming")
-    enrollment_create(student=student, course=course)
-    client.force_login(student)
-    html = client.get("/").content.decode()
-    assert f"{course.term.name} at a glance" in html and "CS101 Programming" in html and "3 credits" in html
 
 
 def test_user_input_is_escaped(client, db):

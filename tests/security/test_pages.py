@@ -27,7 +27,7 @@ def test_state_changing_forms_need_a_csrf_token(db):
     strict = Client(enforce_csrf_checks=True)
     course = CourseFactory(code="CS101")
     strict.force_login(UserFactory())
-    assert strict.post(reverse("catalog:course_enroll", args=[course.code])).status_code == 403
+    assert strict.post(reverse("enrollment:course_enroll", args=[course.code])).status_code == 403
     assert strict.post(reverse("account_logout")).status_code == 403
     assert strict.post(reverse("accounts:profile"), {"first_name": "X"}).status_code == 403
 

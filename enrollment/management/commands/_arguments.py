@@ -2,7 +2,7 @@
 
 from django.core.management.base import CommandError
 
-from catalog.models import Course, Term
+from catalog.models import Course, Term, normalize_course_code
 
 
 def add_term_and_course(parser) -> None:
@@ -24,6 +24,6 @@ def resolve_course(code: str | None) -> Course | None:
     if code is None:
         return None
     try:
-        return Course.objects.with_term().get(code=code.replace(" ", "").upper())
+        return Course.objects.with_term().get(code=normalize_course_code(code))
     except Course.DoesNotExist:
         raise CommandError(f"No course “{code}”.") from None

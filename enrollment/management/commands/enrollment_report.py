@@ -1,8 +1,6 @@
-import csv
-
 from django.core.management.base import BaseCommand
 
-from enrollment.reports import enrollment_report
+from enrollment.reports import enrollment_report, write_csv
 
 from ._arguments import resolve_term
 
@@ -22,8 +20,7 @@ class Command(BaseCommand):
                  for name, t in totals.items()]
         header = ["term", "course", "title", "enrolled", "capacity", "waitlist", "fill"]
         if format == "csv":
-            writer = csv.writer(self.stdout)
-            writer.writerows([header, *rows])
+            write_csv(self.stdout, header, rows)
             return
         widths = [max(len(str(value)) for value in column) for column in zip(header, *rows, strict=True)]
         for row in [header, *rows]:

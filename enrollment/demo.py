@@ -1,23 +1,27 @@
 """Demo data: terms around today, a catalog across departments, students and their enrollments.
 
 Used by ``manage.py seed_demo``. Rows are written with bulk inserts (the
-embedded database is slow per operation) and the seat counters are computed
-here rather than through enrollment.services: this is an initial load into
-empty courses, not a change to live enrollments.
+embedded database is slow per operation) rather than through
+enrollment.services, and the seat counters are then set from them as
+``check_db --fix-counters`` sets them: this is an initial load into empty
+courses, not a change to live enrollments.
 """
 
 import datetime
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from faker import Faker
 from django.utils import timezone
+from faker import Faker
 
 from accounts.models import User
-from enrollment.models import Enrollment, EnrollmentEvent, Status, Via
+from catalog.models import Course, Term
 
-from .models import Course, Term
+from .models import ACTIVE_STATUSES, Enrollment, EnrollmentEvent, Status, Via
+from .seat_counters import counter_mismatches
 
 STUDENT_PASSWORD = "student-demo"
 REGISTRAR_EMAIL = "registrar@example.edu"
@@ -160,34 +164,31 @@ def _students(rng, count) -> list[User]:
 
 
 def _enrollments(rng, people, courses, past, current) -> dict:
-    rows, counts = [], {c.pk: [0, 0] for term_courses in courses.values() for c in term_courses}
+    rows, seats_taken = [], Counter()
+    limit = settings.REGISTRAR_CREDIT_LIMIT
     now = timezone.now()
     for index, student in enumerate(people):
         for course in rng.sample(courses[past], rng.randint(2, 4)):
             rows.append(Enrollment(student=student, course=course, status=Status.ENROLLED,
                                    grade=rng.choice(PAST_GRADES)))
-            counts[course.pk][0] += 1
         chosen, credits = [], 0
         for course in rng.sample(courses[current], len(courses[current])):
             if len(chosen) == rng.randint(3, 5):
                 break
-            if credits + course.credits > 18 or any(course.clashes_with(other) for other in chosen):
+            if credits + course.credits > limit or any(course.clashes_with(other) for other in chosen):
                 continue
             chosen.append(course)
             credits += course.credits
         for course in chosen:
-            seats = counts[course.pk]
-            if seats[0] < course.capacity:
-                seats[0] += 1
+            if seats_taken[course.pk] < course.capacity:
+                seats_taken[course.pk] += 1
                 rows.append(Enrollment(student=student, course=course, status=Status.ENROLLED))
             else:
-                seats[1] += 1
                 rows.append(Enrollment(student=student, course=course, status=Status.WAITLISTED,
                                        waitlisted_at=now + datetime.timedelta(microseconds=index)))
     Enrollment.objects.bulk_create(rows)
     EnrollmentEvent.objects.bulk_create(
         EnrollmentEvent(enrollment=row, to_status=row.status, via=Via.COMMAND, note="demo data") for row in rows
     )
-    for course_id, (enrolled, waitlisted) in counts.items():
-        Course.objects.filter(pk=course_id).update(enrolled_count=enrolled, waitlist_count=waitlisted)
-    return {status: sum(1 for row in rows if row.status == status) for status in (Status.ENROLLED, Status.WAITLISTED)}
+    counter_mismatches(fix=True)
+    return {status: sum(1 for row in rows if row.status == status) for status in ACTIVE_STATUSES}

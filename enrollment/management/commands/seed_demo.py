@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.demo import (
+from enrollment.demo import (
     DEMO_STUDENT_EMAIL,
     REGISTRAR_EMAIL,
     REGISTRAR_PASSWORD,
@@ -10,6 +10,7 @@ from catalog.demo import (
     demo_present,
     seed_demo,
 )
+from enrollment.models import Status
 
 
 class Command(BaseCommand):
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         summary = seed_demo(students=students, seed=seed)
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {summary.terms} terms, {summary.courses} courses, {summary.students} students, "
-            f"{summary.enrollments['enrolled']} enrollments and {summary.enrollments['waitlisted']} waitlist places "
+            f"{summary.enrollments[Status.ENROLLED]} enrollments and "
+            f"{summary.enrollments[Status.WAITLISTED]} waitlist places "
             f"in {time.monotonic() - started:.1f} s."
         ))
         self.stdout.write(f"Staff login: {REGISTRAR_EMAIL} / {REGISTRAR_PASSWORD}")

@@ -1,10 +1,9 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Count, UniqueConstraint
+from django.db.models import UniqueConstraint
 
-from catalog.models import Course
-from enrollment.models import Enrollment, Status
+from enrollment.seat_counters import counter_mismatches
 
 
 def expected_indexes(model) -> list[tuple[tuple, bool]]:
@@ -28,25 +27,6 @@ def expected_indexes(model) -> list[tuple[tuple, bool]]:
     for names in meta.unique_together:
         wanted.append((tuple((column[name], 1) for name in names), True))
     return wanted
-
-
-def counter_mismatches(*, fix: bool = False) -> list[str]:
-    """Courses whose seat counters disagree with their enrollments (set right when fix)."""
-    actual = {}
-    for row in Enrollment.objects.active().values("course_id", "status").annotate(n=Count("id")):
-        actual[(row["course_id"], row["status"])] = row["n"]
-    problems = []
-    for course in Course.objects.only("code", "enrolled_count", "waitlist_count"):
-        enrolled = actual.get((course.pk, Status.ENROLLED), 0)
-        waitlisted = actual.get((course.pk, Status.WAITLISTED), 0)
-        if (course.enrolled_count, course.waitlist_count) != (enrolled, waitlisted):
-            if fix:
-                Course.objects.filter(pk=course.pk).update(enrolled_count=enrolled, waitlist_count=waitlisted)
-            problems.append(
-                f"{course.code}: counters say {course.enrolled_count} enrolled / {course.waitlist_count} waiting, "
-                f"enrollments say {enrolled} / {waitlisted}"
-            )
-    return problems
 
 
 class Command(BaseCommand):
