@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from enrollment.services import AlreadyEnrolled, EnrollmentError, NotEnrolled
+from enrollment.services import AlreadyEnrolled, EnrollmentError, NotEnrolled, TryAgain
 from school.views import server_error
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,9 @@ MESSAGES = {
     429: "Too many requests: wait and try again.",
 }
 # A refusal that contradicts the current state (retrying the same request
-# cannot help) is a conflict; any other refusal by a rule is 422.
-CONFLICTS = (AlreadyEnrolled, NotEnrolled)
+# cannot help), or a clash with a concurrent change of the same state
+# (retrying can), is a conflict; any other refusal by a rule is 422.
+CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain)
 
 
 class ReasonOut(Schema):
