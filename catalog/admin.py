@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -6,7 +7,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Enrollment, Via
-from enrollment.services import course_fill_from_waitlist
+from enrollment.services import CourseInUse, course_delete, course_fill_from_waitlist
 
 from .models import Course, Term
 
@@ -111,6 +112,43 @@ class CourseAdmin(admin.ModelAdmin):
         course.save(update_fields=[f.name for f in course._meta.concrete_fields if f.editable and not f.primary_key])
         if "capacity" in form.changed_data:
             self._give_new_seats_to_the_waitlist(request, course)
+
+    # --- deleting: only courses nobody is enrolled in, waiting for or graded in -------
+
+    def get_deleted_objects(self, objs, request):
+        """What a deletion takes with it, and what stops it.
+
+        ``Enrollment.course`` is PROTECT, so Django lists every enrollment as
+        protected; only active and graded ones are: dropped, ungraded ones are
+        deleted with the course, history included (enrollment.services.course_delete).
+        """
+        deleted, model_count, perms_needed, _ = super().get_deleted_objects(objs, request)
+        enrollments = Enrollment.objects.filter(course__in=objs).select_related("student", "course")
+        protected = [
+            gettext("%(enrollment)s: an enrolled, waitlisted or graded student keeps the course") % {"enrollment": e}
+            for e in enrollments.keeping_course()
+        ]
+        if dropped := enrollments.deletable_with_course().count():
+            model_count = {**model_count, Enrollment._meta.verbose_name_plural: dropped}
+        return deleted, model_count, perms_needed, protected
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except CourseInUse as error:
+            # An enrollment arrived between the confirmation page and the deletion.
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect("admin:catalog_course_change", object_id)
+
+    def delete_model(self, request, course):
+        course_delete(course=course)
+
+    def delete_queryset(self, request, queryset):
+        for course in queryset:
+            try:
+                course_delete(course=course)
+            except CourseInUse as error:
+                self.message_user(request, error.message, messages.ERROR)
 
     def _give_new_seats_to_the_waitlist(self, request, course):
         course.refresh_from_db(fields=SEAT_COUNTERS)

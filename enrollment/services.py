@@ -43,7 +43,7 @@ from .eligibility import Reason, enrollment_eligibility, term_load_reasons
 from .emails import send_passed_over_email, send_promotion_email
 from .grades import Grade
 from .locks import hold_term, unlock_term
-from .models import ACTIVE_STATUSES, Enrollment, EnrollmentEvent, Status, Via
+from .models import Enrollment, EnrollmentEvent, Status, Via
 
 logger = logging.getLogger(__name__)
 
@@ -217,13 +217,12 @@ def course_delete(*, course: Course) -> None:
     checked again by the deletion itself, so an enrollment made meanwhile
     still stops it).
     """
-    keep = Enrollment.objects.filter(course=course).filter(Q(status__in=ACTIVE_STATUSES) | ~Q(grade=""))
-    if count := keep.count():
+    if count := Enrollment.objects.filter(course=course).keeping_course().count():
         raise CourseInUse(
             f"{course.code} has {count} enrolled, waitlisted or graded student{'s' if count != 1 else ''}: "
             f"deleting it would delete their enrollments and history. Drop the enrollments first."
         )
-    Enrollment.objects.filter(course=course, status=Status.DROPPED, grade="").delete()
+    Enrollment.objects.filter(course=course).deletable_with_course().delete()
     try:
         course.delete()
     except ProtectedError:
