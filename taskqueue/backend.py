@@ -8,7 +8,10 @@ email task does, and only when a worker dies between sending and saying so).
 
 OPTIONS: MAX_ATTEMPTS (10), RETRY_DELAY (seconds before the second attempt,
 doubling after each failure: 30), MAX_RETRY_DELAY (3600), LEASE (seconds a
-worker may take over one attempt before another may start it again: 300).
+worker may take over one attempt before another may start it again: 300),
+KEEP_SUCCESSFUL (seconds a task that succeeded is kept before the worker
+deletes it: 86400; an email's task holds its text, password-reset links
+included). Failed tasks are kept for someone to look at.
 """
 
 import datetime
@@ -37,6 +40,7 @@ class MongoTaskBackend(BaseTaskBackend):
         self.retry_delay = float(self.options.get("RETRY_DELAY", 30))
         self.max_retry_delay = float(self.options.get("MAX_RETRY_DELAY", 3600))
         self.lease = datetime.timedelta(seconds=float(self.options.get("LEASE", 300)))
+        self.keep_successful = datetime.timedelta(seconds=float(self.options.get("KEEP_SUCCESSFUL", 86400)))
 
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)

@@ -45,6 +45,14 @@ class Worker:
             self._run(record)
         return record
 
+    def prune(self, now=None) -> int:
+        """Delete the tasks that succeeded longer ago than the backend keeps them; how many."""
+        cutoff = (now or timezone.now()) - self.backend.keep_successful
+        old = QueuedTask.objects.filter(
+            backend=self.backend.alias, status=TaskResultStatus.SUCCESSFUL, finished_at__lt=cutoff
+        )
+        return old.delete()[0]
+
     def claim(self, now) -> QueuedTask | None:
         due = QueuedTask.objects.filter(backend=self.backend.alias, queue_name__in=self.queues).filter(
             Q(status=TaskResultStatus.READY, run_after__lte=now)

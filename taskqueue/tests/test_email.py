@@ -130,3 +130,15 @@ def test_an_unknown_task_result_is_said_to_not_exist(db):
     for unknown in ("0" * 24, "not-an-id"):
         with pytest.raises(TaskResultDoesNotExist):
             default_task_backend.get_result(unknown)
+
+
+def test_tasks_that_succeeded_are_deleted_after_a_day_failed_ones_are_kept(db, mail_server_down):
+    mail_server_down.MAILERS = {**mail_server_down.MAILERS, "outgoing": LOCMEM}
+    for address in ("ada@example.edu", "bob@example.edu"):
+        send_mail("Hello", "a password-reset link", None, [address])
+        Worker().run_one()
+    QueuedTask.objects.filter(kwargs__message__to=["bob@example.edu"]).update(status=TaskResultStatus.FAILED)
+
+    assert Worker().prune(now=later(3600)) == 0
+    assert Worker().prune(now=later(86400 + 60)) == 1
+    assert list(QueuedTask.objects.values_list("status", flat=True)) == [TaskResultStatus.FAILED]

@@ -7,6 +7,9 @@ from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, InvalidTaskBackend
 
 from taskqueue.worker import Worker
 
+# Seconds between two clean-ups of old successful tasks, done while idle.
+PRUNE_EVERY = 600
+
 
 class Command(BaseCommand):
     help = (
@@ -30,11 +33,14 @@ class Command(BaseCommand):
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, lambda *_: stopping.append(True))
         self.stdout.write(f"worker {worker.worker_id}: running {', '.join(worker.queues)}")
-        ran = 0
+        ran, pruned_at = 0, -PRUNE_EVERY
         while not stopping:
             if worker.run_one() is not None:
                 ran += 1
                 continue
+            if time.monotonic() - pruned_at >= PRUNE_EVERY:
+                worker.prune()
+                pruned_at = time.monotonic()
             if burst:
                 break
             close_old_connections()
