@@ -31,8 +31,9 @@ from .models import Enrollment, RegistrationLock
 
 # Longer than any live request holds it: gunicorn's timeout is 30 s.
 LOCK_SECONDS = 35
-# A student's other change usually finishes within milliseconds; one that
-# takes longer is stuck, and the student is told to try again.
+# A student's other change takes milliseconds (a second or so in a rush);
+# one still holding the lock after this is most likely stuck, and waiting
+# longer would only keep a web thread busy: the student is told to try again.
 WAIT_SECONDS = 3.0
 
 
