@@ -29,6 +29,8 @@ SessionStore = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 def main(options: dict) -> dict:
     if options.get("scenario") == "school":
         return school(options)
+    if options.get("scenario") == "one_student":
+        return one_student(options)
     return rush(options)
 
 
@@ -80,6 +82,30 @@ def logged_in(users) -> list[str]:
 
 
 def rush(options: dict) -> dict:
+    term = bench_term()
+    code = options.get("course", "RUSH101")
+    Course.objects.create(code=code, title="Registration rush", credits=3, term=term, capacity=options["seats"])
+    students = new_students(options["students"], prefix="rush")
+    return {"course": code, "sessions": logged_in(students), "students": [str(user.pk) for user in students]}
+
+
+def one_student(options: dict) -> dict:
+    """Two students: one for options["courses"] 3-credit courses, MWF at distinct hours; one for
+    two courses at the same hour."""
+    term = bench_term()
+    hours = [*range(8, 8 + options["courses"]), 8, 8]
+    codes = [f"LOAD{100 + n}" for n in range(len(hours))]
+    Course.objects.bulk_create(
+        Course(code=code, title=f"Load {code}", credits=3, term=term, capacity=10, meeting_days="MWF",
+               starts_at=datetime.time(hour), ends_at=datetime.time(hour, 50))
+        for code, hour in zip(codes, hours, strict=True)
+    )
+    students = new_students(2, prefix="load")
+    return {"courses": codes[:-2], "same_hour": codes[-2:], "sessions": logged_in(students),
+            "students": [str(student.pk) for student in students]}
+
+
+def bench_term() -> Term:
     now = timezone.now()
     term, _ = Term.objects.get_or_create(slug="bench-term", defaults={
         "name": "Bench term",
@@ -89,10 +115,7 @@ def rush(options: dict) -> dict:
         "enrollment_closes_at": now + datetime.timedelta(days=30),
         "drop_deadline": now + datetime.timedelta(days=40),
     })
-    code = options.get("course", "RUSH101")
-    Course.objects.create(code=code, title="Registration rush", credits=3, term=term, capacity=options["seats"])
-    students = new_students(options["students"], prefix="rush")
-    return {"course": code, "sessions": logged_in(students), "students": [str(user.pk) for user in students]}
+    return term
 
 
 print(json.dumps(main(json.loads(sys.argv[1]))))

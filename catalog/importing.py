@@ -208,7 +208,7 @@ def apply_plan(plan: Plan, progress=lambda forms: forms) -> list[Course]:
     ``progress`` wraps the rows being written (a progress bar on long files).
     """
     changed = [*plan.create, *plan.update]
-    saved = [form.save() for form in progress(changed)]
+    saved = [_save(form) for form in progress(changed)]
     required = current_prerequisites()
     by_code = {course.code: course.pk for course in Course.objects.only("code")}
     for form in changed:
@@ -216,6 +216,21 @@ def apply_plan(plan: Plan, progress=lambda forms: forms) -> list[Course]:
         if required[form.instance.code] != codes:
             form.instance.prerequisites.set([by_code[code] for code in codes])
     return saved
+
+
+def _save(form: CourseRowForm) -> Course:
+    """Write what the row changes, and only that.
+
+    The course was read when the import was planned; writing all of it back
+    would also write its seat counters as read then, undoing every
+    enrollment made since.
+    """
+    course = form.save(commit=False)
+    if course.pk is None:
+        course.save()
+    else:
+        course.save(update_fields=[name for name in form.changed_data if name != "prerequisites"])
+    return course
 
 
 def _as_text(value) -> str:

@@ -14,6 +14,7 @@ import this one.
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +33,9 @@ from .admin_forms import EnrollmentAddForm, GradeForm
 from .models import Enrollment, EnrollmentEvent, Via
 from .reports import write_enrollments_csv
 from .services import (
+    CourseInUse,
     EnrollmentError,
+    course_delete,
     course_fill_from_waitlist,
     enrollment_create,
     enrollment_drop,
@@ -302,6 +305,43 @@ class CourseAdmin(catalog_admin.CourseAdmin):
                     "%(count)d students were promoted from the waitlist.",
                     len(promoted),
                 ) % {"count": len(promoted)})
+
+    # --- deleting: only courses nobody is enrolled in, waiting for or graded in -------
+
+    def get_deleted_objects(self, objs, request):
+        """What a deletion takes with it, and what stops it.
+
+        ``Enrollment.course`` is PROTECT, so Django lists every enrollment as
+        protected; only active and graded ones are: dropped, ungraded ones are
+        deleted with the course, history included (enrollment.services.course_delete).
+        """
+        deleted, model_count, perms_needed, _ = super().get_deleted_objects(objs, request)
+        enrollments = Enrollment.objects.filter(course__in=objs).select_related("student", "course")
+        protected = [
+            gettext("%(enrollment)s: an enrolled, waitlisted or graded student keeps the course") % {"enrollment": e}
+            for e in enrollments.keeping_course()
+        ]
+        if dropped := enrollments.deletable_with_course().count():
+            model_count = {**model_count, Enrollment._meta.verbose_name_plural: dropped}
+        return deleted, model_count, perms_needed, protected
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except CourseInUse as error:
+            # An enrollment arrived between the confirmation page and the deletion.
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect("admin:catalog_course_change", object_id)
+
+    def delete_model(self, request, course):
+        course_delete(course=course)
+
+    def delete_queryset(self, request, queryset):
+        for course in queryset:
+            try:
+                course_delete(course=course)
+            except CourseInUse as error:
+                self.message_user(request, error.message, messages.ERROR)
 
 
 admin.site.unregister(User)

@@ -18,14 +18,15 @@ from .eligibility import enrollment_eligibility
 from .models import Enrollment, Via
 from .models import Status as EnrollmentStatus
 from .selectors import student_enrollments, waitlist_positions
-from .services import AlreadyEnrolled, EnrollmentError, NotEnrolled, enrollment_create, enrollment_drop
+from .services import AlreadyEnrolled, EnrollmentError, NotEnrolled, TryAgain, enrollment_create, enrollment_drop
 
 router = Router(tags=["enrollments"], auth=TOKEN_OR_SESSION)
 
 ObjectIdString = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="The enrollment's id.")]
 # A refusal that contradicts the current state (retrying the same request
-# cannot help) is a conflict; any other refusal by a rule is 422.
-CONFLICTS = (AlreadyEnrolled, NotEnrolled)
+# cannot help), or a clash with a concurrent change of the same state
+# (retrying can), is a conflict; any other refusal by a rule is 422.
+CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain)
 
 
 def refused(request, exc: EnrollmentError) -> JsonResponse:

@@ -79,22 +79,7 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
                 f"{course.code} requires {prerequisite.code} ({prerequisite.title}) with a passing grade.",
             ))
 
-    others = [e for e in enrollments if e.is_active and e.course_id != course.pk and e.course.term_id == term.pk]
-    for other in others:
-        if course.clashes_with(other.course):
-            add(Reason(
-                "schedule_conflict",
-                f"{course.code} clashes with {other.course.code} {other.course.title} "
-                f"({other.course.schedule_display}).",
-            ))
-
-    limit = settings.REGISTRAR_CREDIT_LIMIT
-    credits = sum(e.course.credits for e in others) + course.credits
-    if credits > limit:
-        add(Reason(
-            "credit_limit",
-            f"Enrolling would bring your {term} credits to {credits}, above the limit of {limit}.",
-        ))
+    result.reasons.extend(term_load_reasons(course=course, enrollments=enrollments))
 
     if (mine is None or not mine.is_active) and (course.is_full or course.waitlist_count):
         add(Reason(
@@ -104,3 +89,30 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
             blocking=False,
         ))
     return result
+
+
+def term_load_reasons(*, course, enrollments) -> list[Reason]:
+    """The rules that weigh a student's whole term: clashes with their other
+    active courses in it, and the credit limit with course added.
+
+    Checked again when a waitlisted student's seat comes up (their term may
+    have changed since they joined), so ``course`` itself is never counted twice.
+    """
+    term = course.term
+    others = [e for e in enrollments if e.is_active and e.course_id != course.pk and e.course.term_id == term.pk]
+    reasons = [
+        Reason(
+            "schedule_conflict",
+            f"{course.code} clashes with {other.course.code} {other.course.title} ({other.course.schedule_display}).",
+        )
+        for other in others
+        if course.clashes_with(other.course)
+    ]
+    limit = settings.REGISTRAR_CREDIT_LIMIT
+    credits = sum(e.course.credits for e in others) + course.credits
+    if credits > limit:
+        reasons.append(Reason(
+            "credit_limit",
+            f"Enrolling would bring your {term} credits to {credits}, above the limit of {limit}.",
+        ))
+    return reasons

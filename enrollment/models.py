@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Course
+from catalog.models import Course, Term
 
 from .grades import Grade
 from .querysets import EnrollmentQuerySet
@@ -32,13 +32,22 @@ class Enrollment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("student"),
         db_index=False,
     )
+    # A course with enrolled, waitlisted or graded students cannot be deleted:
+    # their history would go with it (enrollment.services.course_delete).
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("course"), db_index=False
+        Course, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("course"), db_index=False
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices, blank=True)
     # When the student last joined the waitlist: its order is arrival order.
     waitlisted_at = models.DateTimeField(_("waitlisted at"), null=True, blank=True)
+    # Why the student was passed over for a free seat (a clash or the credit
+    # limit found when the seat came up); they keep their place in line.
+    waitlist_note = models.CharField(_("waitlist note"), max_length=300, blank=True, editable=False)
+    # The registration lock (RegistrationLock.holder) of the change that
+    # wrote this enrollment last: seeing it here tells the student's next
+    # change that this one is finished, so the lock needs no release write.
+    lock_token = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -92,3 +101,25 @@ class EnrollmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '—'} → {self.to_status} via {self.via}"
+
+
+class RegistrationLock(models.Model):
+    """One student's registration lock for one term (enrollment.locks).
+
+    Changes that must see the student's term as a whole (the credit limit,
+    schedule clashes) take it with one conditional write, so two of them
+    never run at once; it expires, so a crashed request cannot keep it.
+    """
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+", db_index=False)
+    holder = models.CharField(max_length=32)
+    locked_until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("registration lock")
+        verbose_name_plural = _("registration locks")
+        constraints = [models.UniqueConstraint(fields=["student", "term"], name="one_registration_lock_per_term")]
+
+    def __str__(self):
+        return f"{self.student_id} {self.term_id} until {self.locked_until:%H:%M:%S}"

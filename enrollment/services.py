@@ -9,24 +9,40 @@ hold under concurrency is one atomic single-document update:
 * a state change is a conditional update on the enrollment
   (``status = <what we saw>``), so two concurrent drops or promotions of
   the same enrollment cannot both succeed;
-* the unique index on (student, course) refuses a second enrollment.
+* the unique index on (student, course) refuses a second enrollment;
+* the rules that weigh a student's whole term (the credit limit, schedule
+  clashes) are checked under the student's registration lock for the term
+  (``enrollment.locks``), taken by one conditional write: an enrollment, a
+  waitlist join and a promotion of one student never run at once, so none
+  of them is checked against a term that another is changing.
+
+The lock keeps no copy of anything. A per-student credit counter (or a list
+of busy hours) updated with ``credits + c <= limit`` would cost the same one
+write, but it is a second copy of what the enrollments say: every drop,
+promotion, admin edit of a course's credits or hours and every request that
+dies between two writes would have to keep it exact, and one that does not
+refuses or admits the wrong student for good. The lock is only ever
+checked against the enrollments themselves, and a lost one expires.
 
 Where a step fails after an earlier one succeeded, the earlier one is undone
-(a seat given back), never left half-done.
+(a seat given back, the lock returned), never left half-done.
 """
 
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from catalog.models import Course
+from catalog.selectors import course_prerequisites
 
-from .eligibility import Reason, enrollment_eligibility
+from .eligibility import Reason, enrollment_eligibility, term_load_reasons
+from .emails import send_passed_over_email, send_promotion_email
 from .grades import Grade
+from .locks import hold_term, unlock_term
 from .models import Enrollment, EnrollmentEvent, Status, Via
 
 logger = logging.getLogger(__name__)
@@ -61,6 +77,16 @@ class DropDeadlinePassed(EnrollmentError):
     code = "drop_deadline_passed"
 
 
+class TryAgain(EnrollmentError):
+    """Nothing is wrong with the request, but something it needs was busy: sending it again should work."""
+
+    code = "try_again"
+
+
+class CourseInUse(EnrollmentError):
+    code = "course_in_use"
+
+
 def enrollment_create(
     *, student, course: Course, actor=None, via: str = Via.PAGE, override_capacity: bool = False, now=None
 ) -> Enrollment:
@@ -71,18 +97,30 @@ def enrollment_create(
     """
     now = now or timezone.now()
     actor = actor or student
-    eligibility = enrollment_eligibility(student=student, course=course, now=now)
-    if not eligibility.can_enroll:
-        blocking = eligibility.blocking_reasons
-        error_class = AlreadyEnrolled if blocking[0].code.startswith("already_") else NotEligible
-        raise error_class(" ".join(reason.message for reason in blocking), reasons=blocking)
+    prerequisites = course_prerequisites(course)
 
-    status = _take_seat_or_join_waitlist(course, override_capacity=override_capacity)
+    def check(enrollments):
+        eligibility = enrollment_eligibility(
+            student=student, course=course, enrollments=enrollments, prerequisites=prerequisites, now=now
+        )
+        if not eligibility.can_enroll:
+            blocking = eligibility.blocking_reasons
+            error_class = AlreadyEnrolled if blocking[0].code.startswith("already_") else NotEligible
+            raise error_class(" ".join(reason.message for reason in blocking), reasons=blocking)
+        return eligibility
+
+    token, eligibility = _hold(student, course.term, check)
+    try:
+        status = _take_seat_or_join_waitlist(course, override_capacity=override_capacity)
+    except EnrollmentError:
+        unlock_term(student=student, term=course.term, token=token)
+        raise
     previous = eligibility.enrollment
     try:
-        enrollment = _write_enrollment(student, course, status, previous, now)
+        enrollment = _write_enrollment(student, course, status, previous, now, token)
     except AlreadyEnrolled:
         _release(course, status)
+        unlock_term(student=student, term=course.term, token=token)
         raise
     note = "capacity override" if override_capacity and status == Status.ENROLLED else ""
     _record(enrollment, actor, previous.status if previous else "", status, via, note)
@@ -103,11 +141,11 @@ def enrollment_drop(
     if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
         raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")
     changed = Enrollment.objects.filter(pk=enrollment.pk, status=old_status).update(
-        status=Status.DROPPED, waitlisted_at=None, updated_at=now
+        status=Status.DROPPED, waitlisted_at=None, waitlist_note="", updated_at=now
     )
     if not changed:
         raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
-    enrollment.status, enrollment.waitlisted_at = Status.DROPPED, None
+    enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = Status.DROPPED, None, ""
     note = "after the drop deadline" if old_status == Status.ENROLLED and not course.term.is_drop_open(now) else ""
     _record(enrollment, actor, old_status, Status.DROPPED, via, note)
     if old_status == Status.WAITLISTED:
@@ -121,15 +159,27 @@ def enrollment_drop(
 
 def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, override_capacity: bool = False,
                        now=None) -> Enrollment:
-    """Move one waitlisted student into a free seat (or beyond capacity, if staff say so)."""
+    """Move one waitlisted student into a free seat (or beyond capacity, if staff say so).
+
+    The student's term must still allow the course (no clash, within the
+    credit limit): capacity is the only rule staff may override.
+    """
     now = now or timezone.now()
     if enrollment.status != Status.WAITLISTED:
         raise NotEnrolled(f"{enrollment.student} is not on the waitlist for {enrollment.course.code}.")
-    course = enrollment.course
+    course, student = enrollment.course, enrollment.student
+
+    def check(enrollments):
+        if reasons := term_load_reasons(course=course, enrollments=enrollments):
+            raise NotEligible(" ".join(reason.message for reason in reasons), reasons=reasons)
+
+    token, _ = _hold(student, course.term, check)
     if not _take_seat(course, respect_waitlist=False, override_capacity=override_capacity):
+        unlock_term(student=student, term=course.term, token=token)
         raise EnrollmentError(f"{course.code} has no free seat.", code="course_full")
-    if not _move_to_enrolled(enrollment, now):
+    if not _move_to_enrolled(enrollment, now, token):
         _release(course, Status.ENROLLED)
+        unlock_term(student=student, term=course.term, token=token)
         raise NotEnrolled(f"{enrollment.student} left the waitlist for {course.code} meanwhile.")
     _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "")
     return enrollment
@@ -157,6 +207,26 @@ def enrollment_set_grade(*, enrollment: Enrollment, grade: str, actor, via: str 
     enrollment.grade = grade
     _record(enrollment, actor, enrollment.status, enrollment.status, via, f"grade set to {grade or 'none'}")
     return enrollment
+
+
+def course_delete(*, course: Course) -> None:
+    """Delete a course nobody is enrolled in, waiting for or graded in.
+
+    Its dropped, ungraded enrollments and their history go with it. Any
+    other enrollment protects the course (``Enrollment.course`` is PROTECT,
+    checked again by the deletion itself, so an enrollment made meanwhile
+    still stops it).
+    """
+    if count := Enrollment.objects.filter(course=course).keeping_course().count():
+        raise CourseInUse(
+            f"{course.code} has {count} enrolled, waitlisted or graded student{'s' if count != 1 else ''}: "
+            f"deleting it would delete their enrollments and history. Drop the enrollments first."
+        )
+    Enrollment.objects.filter(course=course).deletable_with_course().delete()
+    try:
+        course.delete()
+    except ProtectedError:
+        raise CourseInUse(f"{course.code} gained an enrollment meanwhile; it was not deleted.") from None
 
 
 # --- the atomic steps ------------------------------------------------------------
@@ -195,7 +265,7 @@ def _take_seat_or_join_waitlist(course: Course, *, override_capacity: bool) -> s
         if _join_waitlist(course):
             return Status.WAITLISTED
         seat_first = True
-    raise EnrollmentError(f"{course.code} is changing too fast to enroll you; try again.", code="try_again")
+    raise TryAgain(f"{course.code} is changing too fast to enroll you; try again.")
 
 
 def _join_waitlist(course: Course) -> bool:
@@ -208,64 +278,107 @@ def _release(course: Course, status: str) -> None:
     Course.objects.filter(pk=course.pk).update(**{counter: F(counter) - 1})
 
 
-def _write_enrollment(student, course, status, previous: Enrollment | None, now) -> Enrollment:
+def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str) -> Enrollment:
     waitlisted_at = now if status == Status.WAITLISTED else None
     if previous is not None:
         reused = Enrollment.objects.filter(pk=previous.pk, status=Status.DROPPED).update(
-            status=status, grade="", waitlisted_at=waitlisted_at, updated_at=now
+            status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token, updated_at=now
         )
         if not reused:
             raise AlreadyEnrolled(f"You are already enrolled in {course.code}.")
         previous.status, previous.grade, previous.waitlisted_at = status, "", waitlisted_at
+        previous.waitlist_note, previous.lock_token = "", token
         return previous
     try:
-        return Enrollment.objects.create(student=student, course=course, status=status, waitlisted_at=waitlisted_at)
+        return Enrollment.objects.create(
+            student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token
+        )
     except IntegrityError:
         raise AlreadyEnrolled(f"You are already enrolled in {course.code}.") from None
 
 
-def _move_to_enrolled(enrollment: Enrollment, now) -> bool:
+def _move_to_enrolled(enrollment: Enrollment, now, token: str) -> bool:
     moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED).update(
-        status=Status.ENROLLED, waitlisted_at=None, updated_at=now or timezone.now()
+        status=Status.ENROLLED, waitlisted_at=None, waitlist_note="", lock_token=token,
+        updated_at=now or timezone.now(),
     )
     if moved:
-        enrollment.status, enrollment.waitlisted_at = Status.ENROLLED, None
+        enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = Status.ENROLLED, None, ""
     return bool(moved)
 
 
+def _hold(student, term, check) -> tuple:
+    """The student's registration lock for term, with what check(enrollments) returned; TryAgain while busy."""
+    held = hold_term(student=student, term=term, check=check)
+    if held is None:
+        raise TryAgain(f"Another change to your {term} registration is still in progress; try again in a moment.")
+    return held
+
+
 def _promote_next(course: Course, *, actor, via: str, now) -> Enrollment | None:
-    """Hand a seat already counted as taken to the first student waiting for it."""
+    """Hand a seat already counted as taken to the first waiting student whose term allows it.
+
+    Each candidate's term is checked again, under their registration lock: a
+    clash or the credit limit may have come up since they joined (a course's
+    hours or credits changed). Such a student is passed over, keeps their
+    place, and is told why; the seat goes to the next one.
+    """
+    passed_over = []
     while True:
-        waiting = list(Enrollment.objects.filter(course=course).in_waitlist_order().select_related("student")[:5])
+        waiting = list(
+            Enrollment.objects.filter(course=course).exclude(pk__in=passed_over).in_waitlist_order()
+            .select_related("student")[:5]
+        )
         if not waiting:
             return None
         for enrollment in waiting:
-            if _move_to_enrolled(enrollment, now):
-                enrollment.course = course
-                _after_promotion(enrollment, actor, via, "promoted from the waitlist")
+            enrollment.course = course
+            if _promote_if_allowed(enrollment, actor=actor, via=via, now=now):
                 return enrollment
+            passed_over.append(enrollment.pk)
+
+
+def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool:
+    student, course = enrollment.student, enrollment.course
+    held = hold_term(student=student, term=course.term,
+                     check=lambda enrollments: term_load_reasons(course=course, enrollments=enrollments))
+    if held is None:
+        # Their own request has held the lock for seconds: it is stuck, and
+        # the seat should not wait for it. They keep their place.
+        logger.warning("passed over %s for a seat in %s: their registration is busy", student.pk, course.code)
+        return False
+    token, reasons = held
+    if reasons:
+        _pass_over(enrollment, reasons, actor=actor, via=via, now=now, token=token)
+        return False
+    if not _move_to_enrolled(enrollment, now, token):
+        unlock_term(student=student, term=course.term, token=token)
+        return False
+    _after_promotion(enrollment, actor, via, "promoted from the waitlist")
+    return True
+
+
+def _pass_over(enrollment: Enrollment, reasons: list[Reason], *, actor, via: str, now, token: str) -> None:
+    """Keep a student who cannot take the seat in line, with the reason on their enrollment."""
+    note = Truncator("Passed over for a free seat: " + " ".join(r.message for r in reasons)).chars(300)
+    said_before = enrollment.waitlist_note == note
+    noted = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED).update(
+        waitlist_note=note, lock_token=token, updated_at=now or timezone.now()
+    )
+    if not noted:
+        unlock_term(student=enrollment.student, term=enrollment.course.term, token=token)
+        return
+    enrollment.waitlist_note = note
+    if not said_before:
+        # Said once per reason, not at every seat that comes up.
+        _record(enrollment, actor, Status.WAITLISTED, Status.WAITLISTED, via, Truncator(note).chars(200))
+        send_passed_over_email(enrollment, reasons)
 
 
 def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None:
-    course = enrollment.course
-    Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    Course.objects.filter(pk=enrollment.course.pk).update(waitlist_count=F("waitlist_count") - 1)
     _record(enrollment, actor, Status.WAITLISTED, Status.ENROLLED, via, note)
-    student = enrollment.student
-    try:
-        send_mail(
-            subject=f"You are enrolled in {course.code}",
-            message=(
-                f"Hello {student.get_short_name()},\n\n"
-                f"A seat opened in {course.code} {course.title} ({course.term}) and you were next on the "
-                f"waitlist: you are now enrolled.\n\nIf you no longer want the seat, drop the course "
-                f"before {timezone.localtime(course.term.drop_deadline):%Y-%m-%d %H:%M}.\n"
-            ),
-            from_email=None,
-            recipient_list=[student.email],
-        )
-    except Exception:
-        # The promotion stands whether or not the mail server answers.
-        logger.exception("could not email %s about their promotion in %s", student.email, course.code)
+    send_promotion_email(enrollment)
 
 
 def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via: str, note: str = "") -> None:

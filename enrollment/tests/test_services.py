@@ -75,9 +75,9 @@ def test_a_newcomer_to_a_full_course_costs_one_counter_update(student, course, d
     Course.objects.filter(pk=course.pk).update(enrolled_count=course.capacity)
     course = Course.objects.with_term().get(pk=course.pk)  # as the enroll view reads it
     course_prerequisites(course)  # read by the first student; the others find them in the cache
-    # Eligibility (the student's enrollments), the waitlist update, the
-    # enrollment and its event.
-    with django_assert_num_queries(4):
+    # Eligibility (the student's enrollments), the registration lock, the
+    # waitlist update, the enrollment and its event.
+    with django_assert_num_queries(5):
         assert enrollment_create(student=student, course=course).status == Status.WAITLISTED
     assert counters(course) == (2, 1)
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "enrollment",
+    "taskqueue",
 ]
 
 MIDDLEWARE = [
@@ -163,13 +164,25 @@ def mailer_from_url(url: str) -> dict:
             "password": unquote(parts.password or ""),
             "use_ssl": parts.scheme == "smtps",
             "use_tls": query.get("tls", ["false"])[0].lower() in ("1", "true", "yes"),
+            # A worker's lease on a task (taskqueue) must outlast one delivery.
+            "timeout": 30,
         }
     return mailer
 
 
-MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="smtp://localhost:25"))}
+def queued_mailers(outgoing: dict) -> dict:
+    """Email is queued as a task (school.mail) and delivered by a worker through ``outgoing``."""
+    return {"default": {"BACKEND": "school.mail.QueuedEmailBackend"}, "outgoing": outgoing}
+
+
+MAILERS = queued_mailers(mailer_from_url(env("EMAIL_URL", default="smtp://localhost:25")))
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Registrar <registrar@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Tasks ---------------------------------------------------------------------------
+# Kept in MongoDB and run by ``manage.py run_tasks`` (the Procfile's worker);
+# failed attempts are tried again with backoff (taskqueue.backend).
+TASKS = {"default": {"BACKEND": "taskqueue.backend.MongoTaskBackend"}}
 
 # --- Cache, sessions, messages ---------------------------------------------------------
 # One cache shared by every gunicorn worker (rate limits, sessions): Redis when

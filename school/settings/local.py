@@ -5,7 +5,16 @@ import secrets
 from school.embedded_mongo.launcher import ensure_server
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mailer_from_url, mongodb_database
+from .base import (
+    BASE_DIR,
+    EMBEDDED_MONGODB_PATH,
+    MONGODB_NAME,
+    MONGODB_URI,
+    env,
+    mailer_from_url,
+    mongodb_database,
+    queued_mailers,
+)
 
 
 def _development_secret_key() -> str:
@@ -19,7 +28,8 @@ def _development_secret_key() -> str:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _development_secret_key()
-MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="console://"))}
+# bin/run starts a worker, which prints the emails.
+MAILERS = queued_mailers(mailer_from_url(env("EMAIL_URL", default="console://")))
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 
 DATABASES = {"default": mongodb_database(MONGODB_URI or ensure_server(EMBEDDED_MONGODB_PATH), MONGODB_NAME)}

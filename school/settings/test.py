@@ -7,13 +7,15 @@ Against a real MongoDB, Django's test runner creates and drops its own
 from school.embedded_mongo.testing import throwaway_server_uri
 
 from .base import *  # noqa: F403
-from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database
+from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database, queued_mailers
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"
 # Argon2 is deliberately slow; tests that check hashing ask for it by name.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MAILERS = {"default": mailer_from_url("locmem://")}
+# Django's test runner sends every mailer's email straight to mail.outbox;
+# tests of the queue put QueuedEmailBackend back (taskqueue/tests).
+MAILERS = queued_mailers(mailer_from_url("locmem://"))
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 
 DATABASES = {"default": mongodb_database(MONGODB_URI or throwaway_server_uri(), MONGODB_NAME)}
