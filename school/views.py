@@ -14,6 +14,9 @@ from .database import unreachable_cause, unreachable_message
 
 logger = logging.getLogger(__name__)
 
+# What a visitor learns of an outage: no host, port or URI (the log has them).
+UNAVAILABLE = "The database is not answering; try again in a minute."
+
 
 @require_safe
 def home(request):
@@ -31,7 +34,8 @@ def healthz(request):
         cause = unreachable_cause(error)
         if cause is None:
             raise
-        return JsonResponse({"status": "unavailable", "database": unreachable_message(cause)}, status=503)
+        logger.error("health check: %s", unreachable_message(cause))
+        return JsonResponse({"status": "unavailable", "database": UNAVAILABLE}, status=503)
     return JsonResponse({"status": "ok", "database": "ok" if info.get("ok") else "error"})
 
 
@@ -40,14 +44,13 @@ def wants_json(request) -> bool:
 
 
 def database_unavailable(request, error):
-    message = unreachable_message(error)
-    logger.error("database unavailable: %s", message)
+    logger.error("database unavailable: %s", unreachable_message(error))
     if wants_json(request):
         response = JsonResponse(
-            {"error": {"code": "database_unavailable", "message": message}}, status=503
+            {"error": {"code": "database_unavailable", "message": UNAVAILABLE}}, status=503
         )
     else:
-        response = render(request, "errors/503.html", {"message": message}, status=503)
+        response = render(request, "errors/503.html", {"message": UNAVAILABLE}, status=503)
     response["Retry-After"] = "5"
     return response
 

@@ -5,6 +5,7 @@ from django.db.models import Count, UniqueConstraint
 
 from catalog.models import Course
 from enrollment.models import Enrollment, Status
+from school.redaction import mask_uri
 
 
 def expected_indexes(model) -> list[tuple[tuple, bool]]:
@@ -61,7 +62,7 @@ class Command(BaseCommand):
     def handle(self, *args, fix_counters, **options):
         connection.ensure_connection()
         info = connection.connection.server_info()
-        self.stdout.write(f"MongoDB {info.get('version', '?')} at {connection.settings_dict['HOST']}, "
+        self.stdout.write(f"MongoDB {info.get('version', '?')} at {mask_uri(connection.settings_dict['HOST'])}, "
                           f"database {connection.settings_dict['NAME']}")
         database = connection.database
         missing = []
