@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "school.middleware.ClientAddressMiddleware",
     "school.middleware.RequestLogMiddleware",
     "school.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -197,11 +198,17 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Django's default message storage: a signed cookie, the session only for what
 # does not fit. A "You are enrolled" then costs no session write.
 
-# --- API ---------------------------------------------------------------------------------
-# Rate limits count anonymous callers by REMOTE_ADDR; behind N trusted proxies
-# set this to N so the client's address is read from X-Forwarded-For, which
-# would otherwise let a caller pick their own.
-NINJA_NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+# --- The client's address ----------------------------------------------------------------
+# Behind N trusted proxies (Heroku's router is one) set this to N:
+# ClientAddressMiddleware then puts the client's address, read from
+# X-Forwarded-For, in REMOTE_ADDR for everyone (allauth's and the API's rate
+# limits, the request log). Read without proxies, that header would let a
+# caller pick their own address.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+# Already applied by the middleware: counting the proxies again would take a
+# proxy's address for the client's (ninja's default would even trust the header).
+NINJA_NUM_PROXIES = 0
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 
 # --- Security headers ------------------------------------------------------------------
 # No inline script or style anywhere: every page loads its CSS and JS from
@@ -239,6 +246,8 @@ STORAGES = {
 REGISTRAR_CREDIT_LIMIT = env.int("REGISTRAR_CREDIT_LIMIT", default=18)
 
 # --- Logging ------------------------------------------------------------------------------
+# The debug page and error reports show URIs with their passwords masked.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "school.redaction.ExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
