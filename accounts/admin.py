@@ -10,8 +10,8 @@ from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
 # Registrars run the school, not its access rights: only a superuser grants
-# permissions or touches a superuser's account.
-SUPERUSER_ONLY_FIELDS = ["is_superuser", "groups", "user_permissions"]
+# staff status or permissions, or touches another staff member's account.
+SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
 class StudentEnrollmentInline(EnrollmentInline):
@@ -56,14 +56,21 @@ class UserAdmin(DjangoUserAdmin):
         readonly = super().get_readonly_fields(request, obj)
         return readonly if request.user.is_superuser else [*readonly, *SUPERUSER_ONLY_FIELDS]
 
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may_manage(request, obj, itself=True)
+
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj, itself=True)
 
     def has_delete_permission(self, request, obj=None):
+        # Also asked per user by the "delete selected" action.
         return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
-    def _may_manage(self, request, user) -> bool:
-        return user is None or request.user.is_superuser or not user.is_superuser
+    def _may_manage(self, request, user, *, itself: bool = False) -> bool:
+        """A registrar manages students (and their own name and email); a superuser, everyone."""
+        if user is None or request.user.is_superuser or not user.is_staff:
+            return True
+        return itself and user.pk == request.user.pk
 
     def get_deleted_objects(self, objs, request):
         deletion = super().get_deleted_objects(objs, request)

@@ -9,7 +9,7 @@ from allauth.account.internal.flows.email_verification import send_verification_
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from school.api.auth import TOKEN_OR_SESSION, require_staff
+from school.api.auth import TOKEN_OR_SESSION, require_permission
 from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
 from school.api.throttling import SIGNUPS
@@ -40,14 +40,14 @@ class SignupIn(Schema):
 @router.get("/", auth=TOKEN_OR_SESSION, response={200: Page[UserOut], **errors(400, 401, 403)},
             summary="Every user (staff only)")
 def user_list(request, params: Query[PageParams]):
-    require_staff(request)
+    require_permission(request, "accounts.view_user")
     return paginate(request, User.objects.all(), params.page)
 
 
 @router.get("/{user_id}/", auth=TOKEN_OR_SESSION, response={200: UserOut, **errors(400, 401, 403, 404)},
             summary="One user (staff only)")
 def user_detail(request, user_id: StudentNumber):
-    require_staff(request)
+    require_permission(request, "accounts.view_user")
     return get_object_or_404(User, student_number=user_id)
 
 

@@ -21,6 +21,7 @@ class BearerToken(HttpBearer):
 TOKEN_OR_SESSION = [BearerToken(), SessionAuth()]
 
 
-def require_staff(request) -> None:
-    if not request.auth.is_staff:
-        raise AuthorizationError(message="Only staff can do that.")
+def require_permission(request, permission: str) -> None:
+    """Refuse (403) a caller without permission: staff status alone is not one."""
+    if not request.auth.has_perm(permission):
+        raise AuthorizationError(message="You do not have permission to do that.")

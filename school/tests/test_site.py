@@ -151,9 +151,10 @@ def test_user_input_is_escaped(client, db):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
-def test_admin_login_page_is_served(client, db):
-    response = client.get("/admin/login/")
-    assert response.status_code == 200 and "Registrar administration" in response.content.decode()
+def test_the_admin_login_is_the_sites_login(client, db):
+    response = client.get("/admin/login/?next=/admin/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/?next=%2Fadmin%2F", 302)]
+    assert response.status_code == 200 and response.context["form"].__class__.__name__ == "LoginForm"
 
 
 @pytest.mark.parametrize("path", ["/admin/accounts/user/", "/admin/catalog/course/", "/admin/enrollment/enrollment/"])
