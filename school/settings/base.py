@@ -183,7 +183,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache with add and incr atomic (the rate limits need them).
+            "BACKEND": "school.cache.FileCache",
             "LOCATION": env("DJANGO_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
             # Django's default of 300 entries would evict the sessions of a
             # school's logged-in students (each then costs a query again).
