@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.admin import EnrollmentInline
 from enrollment.admin import protect_active_enrollments
 from enrollment.models import Enrollment
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
-from .models import User
+from .models import ApiToken, User
 
 # Registrars run the school, not its access rights: only a superuser grants
 # staff status or permissions, or touches another staff member's account.
@@ -75,3 +76,44 @@ class UserAdmin(DjangoUserAdmin):
     def get_deleted_objects(self, objs, request):
         deletion = super().get_deleted_objects(objs, request)
         return protect_active_enrollments(deletion, Enrollment.objects.filter(student__in=[u.pk for u in objs]))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds which token, and a way to revoke it: the key itself is stored nowhere to be shown."""
+
+    list_display = ["name", "user", "shown_hint", "created_at", "expires_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "name"]
+    search_help_text = _("Email address or name of the holder, or the token's name")
+    fields = ["user", "name", "shown_hint", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description=_("token"))
+    def shown_hint(self, token):
+        return f"{token.hint}…"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        # A registrar manages students; other staff's tokens are a superuser's.
+        return queryset if request.user.is_superuser else queryset.filter(user__is_staff=False)
+
+    def has_add_permission(self, request):
+        return False  # a token's key would be shown to whoever made it
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # "revoke" says what it does, and needs no join
+        return actions
+
+    @admin.action(permissions=["delete"], description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        tokens = list(queryset)
+        self.log_deletions(request, tokens)
+        # By key: the registrar's queryset joins the users, which a delete on MongoDB cannot.
+        ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).delete()
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", len(tokens)) % len(tokens))

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .forms import ApiTokenForm, ProfileForm
-from .models import ApiToken
+from .models import ApiToken, TooManyTokens
 
 
 @login_required
@@ -26,7 +27,11 @@ def token_create(request):
     token_form = ApiTokenForm(request.POST)
     if not token_form.is_valid():
         return _profile_page(request, token_form=token_form)
-    token, key = ApiToken.objects.issue(user=request.user, name=token_form.cleaned_data["name"])
+    try:
+        token, key = ApiToken.objects.issue(user=request.user, name=token_form.cleaned_data["name"])
+    except TooManyTokens as refusal:
+        token_form.add_error(None, str(refusal))
+        return _profile_page(request, token_form=token_form)
     # Rendered rather than redirected: the key is shown this once and kept
     # nowhere, not even in the session.
     return _profile_page(request, new_token=token, new_key=key)
@@ -45,7 +50,8 @@ def _profile_page(request, *, form=None, token_form=None, new_token=None, new_ke
     return render(request, "accounts/profile.html", {
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(),
-        "tokens": request.user.api_tokens.all(),
+        "tokens": request.user.api_tokens.live(),
+        "token_ttl_days": settings.API_TOKEN_TTL_DAYS,
         "new_token": new_token,
         "new_key": new_key,
     })

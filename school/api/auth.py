@@ -12,7 +12,7 @@ class BearerToken(HttpBearer):
         if user is None:
             # Say so rather than fall back to the session: a script with a
             # revoked token should learn it at once.
-            raise AuthenticationError(message="That API token is not valid: it may have been revoked.")
+            raise AuthenticationError(message="That API token is not valid: it may have expired or been revoked.")
         return user
 
 

@@ -211,6 +211,10 @@ NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 NINJA_NUM_PROXIES = 0
 ALLAUTH_TRUSTED_PROXY_COUNT = 0
 
+# --- API ---------------------------------------------------------------------------------
+# How long an API token lives; a user holds at most ten live ones.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+
 # --- Security headers ------------------------------------------------------------------
 # No inline script or style anywhere: every page loads its CSS and JS from
 # static files, so the policy needs no 'unsafe-inline'.

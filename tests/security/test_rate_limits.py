@@ -1,6 +1,5 @@
 """Rate limits hold exactly under a burst of parallel requests, on the file cache a single machine uses."""
 
-import threading
 import time
 
 import pytest
@@ -11,26 +10,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
 from school.settings import base
-
-
-def in_parallel(count: int, call) -> list:
-    """call(n) for n in range(count), each in its own thread, all released at once; the results in order."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(n):
-        barrier.wait()
-        try:
-            results[n] = call(n)
-        except Exception as error:  # pragma: no cover - reported by the caller's assertions
-            results[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.parallel import in_parallel
 
 
 @pytest.fixture
