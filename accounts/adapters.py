@@ -1,4 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.db import IntegrityError
+
+from .models import User
+
+
+class EmailTaken(Exception):
+    """A parallel sign-up saved the same email address first."""
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,5 +20,12 @@ class AccountAdapter(DefaultAccountAdapter):
         user.first_name = form.cleaned_data.get("first_name", "")
         user.last_name = form.cleaned_data.get("last_name", "")
         if commit:
-            user.save()
+            try:
+                user.save()
+            except IntegrityError as error:
+                # The form found the address free, but the unique index says a
+                # sign-up in parallel took it in between.
+                if User.objects.filter(email=user.email).exists():
+                    raise EmailTaken(user.email) from error
+                raise
         return user

@@ -14,6 +14,7 @@ from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
 from school.api.throttling import SIGNUPS
 
+from .adapters import EmailTaken
 from .models import User
 
 router = Router(tags=["users"])
@@ -31,8 +32,11 @@ class UserOut(Schema):
 
 
 class SignupIn(Schema):
-    email: str = Field(max_length=254, examples=["grace@example.edu"])
-    password: str = Field(max_length=4096, examples=["a-long-passphrase-of-yours"])
+    email: str = Field(max_length=254, examples=["grace@example.edu"], json_schema_extra={"format": "email"},
+                       description="Not yet registered.")
+    password: str = Field(max_length=4096, examples=["a-long-passphrase-of-yours"],
+                          description="At least 8 characters, not only digits, neither a common password nor "
+                                      "close to the names or email (Django's password validators).")
     first_name: str = Field(max_length=50, examples=["Grace"])
     last_name: str = Field(max_length=50, examples=["Hopper"])
 
@@ -62,6 +66,10 @@ def user_create(request, payload: SignupIn):
     if not form.is_valid():
         raise InvalidInput({"password" if field == "password1" else field: list(messages)
                             for field, messages in form.errors.items()})
-    user = form.save(request)
+    try:
+        user = form.save(request)
+    except EmailTaken:
+        # A sign-up in parallel took the address between the check above and this save.
+        raise InvalidInput({"email": [get_adapter().error_messages["email_taken"]]}) from None
     send_verification_email_for_user(request, user)
     return Status(201, user)

@@ -1,13 +1,37 @@
+from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from .adapters import EmailTaken
 from .forms import ApiTokenForm, ProfileForm
 from .models import ApiToken, TooManyTokens
+
+
+class SignupView(allauth_views.SignupView):
+    """allauth's sign-up page, answering a sign-up that lost a race for its address as it answers any taken one."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except EmailTaken:
+            # A sign-up in parallel took the address after this form found it
+            # free. Checked again, it is taken: a field error, or (mandatory
+            # verification) allauth's "check your email" that hides it.
+            try:
+                form.validate_unique_email(form.cleaned_data["email"])
+            except ValidationError as error:
+                form.add_error("email", error)
+                return self.form_invalid(form)
+            return super().form_valid(form)
+
+
+signup = SignupView.as_view()
 
 
 @login_required

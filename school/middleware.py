@@ -3,10 +3,11 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 
 from .database import unreachable_cause
 from .redaction import loggable
-from .views import database_unavailable
+from .views import database_unavailable, too_many_parameters
 
 
 class ClientAddressMiddleware:
@@ -60,6 +61,25 @@ class DatabaseUnavailableMiddleware:
 
 
 request_log = logging.getLogger("registrar.requests")
+
+
+class QueryLimitMiddleware:
+    """An address with more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: one 400 before any view runs.
+
+    Django raises from the first read of request.GET, wherever that is (for
+    the API, inside an endpoint, which answered 500); in debug mode its error
+    page then reads request.GET again and fails a second time.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.GET  # parsed now, so that a refusal happens here
+        except TooManyFieldsSent:
+            return too_many_parameters(request)
+        return self.get_response(request)
 
 
 # URL parameters that are credentials (allauth's password-reset and

@@ -1,6 +1,7 @@
 import logging
 import sys
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -55,6 +56,11 @@ def database_unavailable(request, error):
     return response
 
 
+def too_many_parameters(request):
+    return _error_page(request, 400, f"The address has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters.",
+                       code="too_many_parameters")
+
+
 def permission_denied(request, exception=None):
     return _error_page(request, 403, "You do not have permission to do that.")
 
@@ -69,10 +75,10 @@ def server_error(request):
     return _error_page(request, 500, "Something went wrong on our side. It has been logged.")
 
 
-def _error_page(request, status: int, message: str):
+def _error_page(request, status: int, message: str, code: str | None = None):
     if wants_json(request):
         codes = {403: "permission_denied", 404: "not_found", 500: "server_error"}
-        return JsonResponse({"error": {"code": codes[status], "message": message}}, status=status)
+        return JsonResponse({"error": {"code": code or codes[status], "message": message}}, status=status)
     # Rendered without the request's context processors, which may need the
     # database that has just failed.
     template = loader.get_template(f"errors/{status}.html")

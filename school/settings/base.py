@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "school.middleware.ClientAddressMiddleware",
     "school.middleware.RequestLogMiddleware",
+    "school.middleware.QueryLimitMiddleware",
     "school.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
