@@ -48,7 +48,7 @@ class ExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key, value):
         cleansed = super().cleanse_setting(key, value)
-        if isinstance(cleansed, str) and (key in self.URI_SETTINGS or "://" in cleansed):
+        if isinstance(cleansed, str) and (key in self.URI_SETTINGS or SCHEME.match(cleansed)):
             return mask_uri(cleansed)
         return cleansed
 
