@@ -60,9 +60,6 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-request_log = logging.getLogger("registrar.requests")
-
-
 class QueryLimitMiddleware:
     """An address with more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: one 400 before any view runs.
 
@@ -81,6 +78,8 @@ class QueryLimitMiddleware:
             return too_many_parameters(request)
         return self.get_response(request)
 
+
+request_log = logging.getLogger("registrar.requests")
 
 # URL parameters that are credentials (allauth's password-reset and
 # email-confirmation keys): logged as their name, never their value.
