@@ -9,11 +9,12 @@ from allauth.account.models import EmailAddress
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from school.api.auth import TOKEN_OR_SESSION, require_staff
+from school.api.auth import TOKEN_OR_SESSION, require_permission
 from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
 from school.api.throttling import SIGNUPS
 
+from .adapters import EmailTaken
 from .models import User
 
 router = Router(tags=["users"])
@@ -31,8 +32,11 @@ class UserOut(Schema):
 
 
 class SignupIn(Schema):
-    email: str = Field(max_length=254, examples=["grace@example.edu"])
-    password: str = Field(max_length=4096, examples=["a-long-passphrase-of-yours"])
+    email: str = Field(max_length=254, examples=["grace@example.edu"], json_schema_extra={"format": "email"},
+                       description="Not yet registered.")
+    password: str = Field(max_length=4096, examples=["a-long-passphrase-of-yours"],
+                          description="At least 8 characters, not only digits, neither a common password nor "
+                                      "close to the names or email (Django's password validators).")
     first_name: str = Field(max_length=50, examples=["Grace"])
     last_name: str = Field(max_length=50, examples=["Hopper"])
 
@@ -40,14 +44,14 @@ class SignupIn(Schema):
 @router.get("/", auth=TOKEN_OR_SESSION, response={200: Page[UserOut], **errors(400, 401, 403)},
             summary="Every user (staff only)")
 def user_list(request, params: Query[PageParams]):
-    require_staff(request)
+    require_permission(request, "accounts.view_user")
     return paginate(request, User.objects.all(), params.page)
 
 
 @router.get("/{user_id}/", auth=TOKEN_OR_SESSION, response={200: UserOut, **errors(400, 401, 403, 404)},
             summary="One user (staff only)")
 def user_detail(request, user_id: StudentNumber):
-    require_staff(request)
+    require_permission(request, "accounts.view_user")
     return get_object_or_404(User, student_number=user_id)
 
 
@@ -62,6 +66,10 @@ def user_create(request, payload: SignupIn):
     if not form.is_valid():
         raise InvalidInput({"password" if field == "password1" else field: list(messages)
                             for field, messages in form.errors.items()})
-    user = form.save(request)
+    try:
+        user = form.save(request)
+    except EmailTaken:
+        # A sign-up in parallel took the address between the check above and this save.
+        raise InvalidInput({"email": [get_adapter().error_messages["email_taken"]]}) from None
     EmailAddress.objects.get_primary(user).send_confirmation(request, signup=True)
     return Status(201, user)

@@ -3,6 +3,7 @@ import secrets
 from datetime import timedelta
 
 from bson import ObjectId
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import IntegrityError, models
 from django.urls import reverse
@@ -90,23 +91,57 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (last or 0) + 1
 
 
-class ApiTokenManager(models.Manager):
+class TooManyTokens(Exception):
+    """The user already holds the most live tokens allowed."""
+
+    def __init__(self):
+        super().__init__(_("You already have %(count)d API tokens, the most allowed: revoke one you no longer use.")
+                         % {"count": ApiToken.MAX_PER_USER})
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class ApiTokenManager(models.Manager.from_queryset(ApiTokenQuerySet)):
+    """Issues and checks tokens.
+
+    At most MAX_PER_USER tokens per user, even under a burst of parallel
+    requests: each token takes one of the user's numbered slots, and a unique
+    index on (user, slot) lets only one request have each slot. A token that
+    expired frees its slot when the user is next issued one.
+    """
+
     # Use-time is written at most this often, not on every request: each write
     # costs a round trip, and a minute is precise enough for "last used".
     TOUCH_EVERY = timedelta(minutes=1)
 
     def issue(self, *, user, name: str) -> tuple["ApiToken", str]:
-        """A new token for user: the model, and the key, which only the caller ever sees."""
+        """A new token for user: the model, and the key, which only the caller ever sees.
+
+        Raises TooManyTokens when every slot is taken.
+        """
+        now = timezone.now()
+        self.filter(user=user, expires_at__lte=now).delete()
+        taken = set(self.filter(user=user).values_list("slot", flat=True))
         key = f"{ApiToken.KEY_PREFIX}{secrets.token_urlsafe(32)}"
-        token = self.create(user=user, name=name, key_hash=ApiToken.hash(key), hint=key[: ApiToken.HINT_LENGTH])
-        return token, key
+        expires_at = now + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+        for slot in sorted(set(range(ApiToken.MAX_PER_USER)) - taken):
+            try:
+                token = self.create(user=user, name=name, slot=slot, key_hash=ApiToken.hash(key),
+                                    hint=key[: ApiToken.HINT_LENGTH], expires_at=expires_at)
+            except IntegrityError:
+                continue  # a parallel request took this slot first
+            return token, key
+        raise TooManyTokens()
 
     def user_for_key(self, key: str):
-        """The active user a presented key belongs to, or None."""
+        """The active user a live key belongs to, or None."""
         token = self.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
-        if token is None or not token.user.is_active:
-            return None
         now = timezone.now()
+        if token is None or not token.user.is_active or token.expires_at <= now:
+            return None
         if token.last_used_at is None or now - token.last_used_at > self.TOUCH_EVERY:
             self.filter(pk=token.pk).update(last_used_at=now)
         return token.user
@@ -121,6 +156,7 @@ class ApiToken(models.Model):
 
     KEY_PREFIX = "rgs_"
     HINT_LENGTH = 8
+    MAX_PER_USER = 10
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=60, help_text=_("What the token is for, e.g. “grades script”."))
@@ -128,7 +164,10 @@ class ApiToken(models.Model):
     # The key's first characters, to tell tokens apart on the profile page.
     hint = models.CharField(_("hint"), max_length=HINT_LENGTH, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    # Which of the user's MAX_PER_USER places the token holds (see ApiTokenManager).
+    slot = models.PositiveSmallIntegerField(_("slot"), editable=False)
 
     objects = ApiTokenManager()
 
@@ -137,6 +176,7 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+        constraints = [models.UniqueConstraint(fields=["user", "slot"], name="apitoken_user_slot")]
 
     def __str__(self):
         return f"{self.name} ({self.hint}…)"

@@ -18,6 +18,7 @@ REGISTRAR_GROUP = "Registrar"
 EDIT = ("view", "add", "change", "delete")
 REGISTRAR_PERMISSIONS = {
     ("accounts", "user"): EDIT,
+    ("accounts", "apitoken"): ("view", "delete"),
     ("catalog", "term"): EDIT,
     ("catalog", "course"): EDIT,
     ("enrollment", "enrollment"): EDIT,

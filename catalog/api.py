@@ -5,6 +5,7 @@ from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
+from pydantic import WithJsonSchema
 
 from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
@@ -16,6 +17,12 @@ from .selectors import course_prerequisites
 router = Router(tags=["courses"])
 
 CourseCode = Annotated[str, Path(min_length=1, max_length=16, example="CS101")]
+# The school's wall-clock time, without an offset: OpenAPI's "time" format
+# requires one, which a meeting time does not have.
+LocalTime = Annotated[datetime.time, WithJsonSchema({
+    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?$", "examples": ["14:00:00"],
+    "description": "Local time at the school (its time zone), HH:MM:SS.",
+})]
 
 
 class TermOut(Schema):
@@ -30,8 +37,8 @@ class TermOut(Schema):
 
 class ScheduleOut(Schema):
     days: str = Field(description="Letters from MTWRFSU (R is Thursday, U is Sunday); empty when unscheduled.")
-    starts_at: datetime.time | None
-    ends_at: datetime.time | None
+    starts_at: LocalTime | None
+    ends_at: LocalTime | None
     display: str
 
 
@@ -62,14 +69,18 @@ class CourseDetailOut(CourseOut):
 
 
 class CourseFilters(PageParams):
-    q: str = Field("", max_length=100, description="Text in the code, title or instructor.")
-    term: str = Field("", max_length=60, description="A term's slug, e.g. fall-2026.")
+    q: str = Field("", max_length=100, pattern=r"^[^\x00]*$", description="Text in the code, title or instructor.")
+    term: str = Field("", max_length=60, description="A term's slug, e.g. fall-2026; a term that does not exist "
+                      "has no courses.")
     open_seats: bool = Field(False, description="Only courses with a free seat.")
 
 
 @router.get("/", response={200: Page[CourseOut], **errors(400)}, summary="Search the catalog")
 def course_list(request, filters: Query[CourseFilters]):
     form = CourseFilterForm(filters.dict(exclude={"page"}))
+    if form.errors.keys() == {"term"}:
+        # The schema cannot list the terms that exist: an unknown one is an empty list, not an error.
+        return paginate(request, Course.objects.none(), filters.page)
     if not form.is_valid():
         raise InvalidInput(form.errors)
     return paginate(request, form.filter(Course.objects.with_term()), filters.page)

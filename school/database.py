@@ -1,4 +1,8 @@
-"""One clear message when MongoDB cannot be reached, instead of a traceback."""
+"""One clear message when MongoDB cannot be reached, instead of a traceback.
+
+The message names the hosts (never the credentials): it is for operators, in
+commands and the log. Visitors get ``school.views.UNAVAILABLE`` instead.
+"""
 
 import contextlib
 import sys
@@ -9,6 +13,8 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from pymongo.uri_parser import parse_uri
 
 from school.embedded_mongo.launcher import EmbeddedServerError
+
+from .redaction import mask_uri
 
 UNREACHABLE_ERRORS = (ConnectionFailure, EmbeddedServerError)
 
@@ -33,7 +39,7 @@ def database_hosts() -> str:
     try:
         nodes = parse_uri(uri)["nodelist"]
     except Exception:
-        return uri
+        return mask_uri(uri)
     return ", ".join(f"{host}:{port}" for host, port in nodes)
 
 

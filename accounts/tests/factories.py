@@ -18,3 +18,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class StaffFactory(UserFactory):
     is_staff = True
+
+
+class RegistrarFactory(StaffFactory):
+    """Staff in the Registrar group, with exactly its permissions."""
+
+    @factory.post_generation
+    def registrar_group(user, create, extracted, **kwargs):
+        from django.contrib.auth.models import Group
+
+        from accounts.registrar_group import REGISTRAR_GROUP, setup_registrar_group
+
+        if create:
+            setup_registrar_group()
+            user.groups.add(Group.objects.get(name=REGISTRAR_GROUP))

@@ -20,11 +20,12 @@ def emails(response) -> list[str]:
 
 
 def test_a_registrar_logs_in_and_sees_what_they_run_and_no_more(client, registrar):
-    response = client.post(reverse("admin:login"), {"username": "Registrar@example.edu", "password": PASSWORD})
-    assert response.status_code == 302
+    login = client.get(reverse("admin:index"), follow=True).redirect_chain[-1][0]
+    response = client.post(login, {"login": "Registrar@example.edu", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
     index = client.get(reverse("admin:index"))
     models = {model["object_name"] for app in index.context["app_list"] for model in app["models"]}
-    assert models == {"User", "Term", "Course", "Enrollment"}
+    assert models == {"User", "ApiToken", "Term", "Course", "Enrollment"}
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/auth/group/add/").status_code == 403
 
@@ -84,10 +85,10 @@ def test_a_registrar_cannot_grant_permissions_nor_touch_a_superuser(registrar_cl
     }
     assert registrar_client.post(change_url(student), form).status_code == 302
     student.refresh_from_db()
-    assert student.is_staff and not student.is_superuser and not student.groups.exists()
+    assert not (student.is_staff or student.is_superuser or student.groups.exists())
 
     root = User.objects.create_superuser("root@example.edu", PASSWORD)
-    assert registrar_client.get(change_url(root)).context["title"] == "View user"
+    assert registrar_client.get(change_url(root)).status_code == 403
     assert registrar_client.post(change_url(root), {**form, "email": "root@example.edu"}).status_code == 403
     assert registrar_client.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 403
     delete = reverse("admin:accounts_user_delete", args=[root.pk])

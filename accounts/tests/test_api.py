@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken, User
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, RegistrarFactory, UserFactory
 from school.api import throttling
 from school.api.testing import ROLES, caller, error_of, token_client
 
@@ -96,7 +96,7 @@ def test_the_token_pages_need_login(client):
 
 
 def test_staff_list_and_read_users_by_student_number(db):
-    staff = StaffFactory(first_name="Root")
+    staff = RegistrarFactory(first_name="Root")
     student = UserFactory(email="ada@example.edu", first_name="Ada", last_name="Lovelace")
     api = token_client(staff)
     listed = api.get("/api/users/").json()
@@ -111,7 +111,7 @@ def test_staff_list_and_read_users_by_student_number(db):
 
 @pytest.mark.parametrize("user_id", ["abc", "0", "-1", str(2**63), "1.5"])
 def test_a_user_id_must_be_a_student_number(user_id):
-    api = token_client(StaffFactory())
+    api = token_client(RegistrarFactory())
     assert error_of(api.get(f"/api/users/{user_id}/"), 400)["fields"].keys() == {"user_id"}
 
 

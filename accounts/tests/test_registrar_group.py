@@ -18,6 +18,7 @@ def test_migrate_creates_the_group_with_exactly_the_registrar_permissions():
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
     assert group_permissions() == {
         *(f"accounts.{a}_user" for a in ("view", "add", "change", "delete")),
+        "accounts.view_apitoken", "accounts.delete_apitoken",
         *(f"catalog.{a}_term" for a in ("view", "add", "change", "delete")),
         *(f"catalog.{a}_course" for a in ("view", "add", "change", "delete")),
         *(f"enrollment.{a}_enrollment" for a in ("view", "add", "change", "delete")),
@@ -28,9 +29,9 @@ def test_migrate_creates_the_group_with_exactly_the_registrar_permissions():
 
 def test_the_command_is_idempotent_and_says_what_it_did(capsys):
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "Created the Registrar group with 18 permissions.\n"
+    assert capsys.readouterr().out == "Created the Registrar group with 20 permissions.\n"
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "The Registrar group is up to date (18 permissions).\n"
+    assert capsys.readouterr().out == "The Registrar group is up to date (20 permissions).\n"
     assert Group.objects.filter(name=REGISTRAR_GROUP).count() == 1
 
 

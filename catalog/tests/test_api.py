@@ -61,7 +61,7 @@ def test_a_course_has_its_term_schedule_prerequisites_and_seats(client, course):
 
 
 @pytest.mark.parametrize(("query", "field"), [
-    ({"term": "no-such-term"}, "term"),
+    ({"q": "a\x00b"}, "q"),
     ({"page": "0"}, "page"),
     ({"page": "many"}, "page"),
     ({"open_seats": "perhaps"}, "open_seats"),
@@ -70,6 +70,11 @@ def test_a_course_has_its_term_schedule_prerequisites_and_seats(client, course):
 def test_invalid_filters_are_a_400_naming_the_field(client, query, field):
     error = error_of(client.get("/api/courses/", query), 400)
     assert error["code"] == "invalid" and field in error["fields"]
+
+
+def test_an_unknown_term_has_no_courses(client, course):
+    response = client.get("/api/courses/", {"term": "no-such-term"})
+    assert response.status_code == 200 and response.json()["count"] == 0
 
 
 def test_an_operator_in_the_query_string_is_plain_text(client, course):

@@ -8,7 +8,8 @@ shape for /api/ paths that never reach an endpoint.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -85,6 +86,7 @@ def install(api) -> None:
     api.add_exception_handler(HttpError, _http_error)
     api.add_exception_handler(Http404, lambda request, exc: api_error(404))
     api.add_exception_handler(PermissionDenied, lambda request, exc: api_error(403, message=str(exc) or None))
+    api.add_exception_handler(RequestDataTooBig, _too_large)
     api.add_exception_handler(Exception, unexpected)
 
 
@@ -124,3 +126,10 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
         # Ninja's session auth refused a cookie-authenticated write without the token.
         return api_error(403, "csrf_failed", "Send the csrftoken cookie's value in an X-CSRFToken header.")
     return api_error(status, message=exc.message)
+
+
+def _too_large(request, exc: RequestDataTooBig) -> JsonResponse:
+    # Django refuses from the Content-Length header alone, before reading the body.
+    return api_error(413, "too_large",
+                     f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+

@@ -25,9 +25,9 @@ ROLES = ["anonymous", "student", "other student", "staff"]
 
 def caller(who: str, *, anonymous: Client, student) -> Client:
     """The client for one of ROLES in a permission test; student owns the data."""
-    from accounts.tests.factories import StaffFactory, UserFactory
+    from accounts.tests.factories import RegistrarFactory, UserFactory
 
     if who == "anonymous":
         return anonymous
-    user = {"student": lambda: student, "other student": UserFactory, "staff": StaffFactory}[who]()
+    user = {"student": lambda: student, "other student": UserFactory, "staff": RegistrarFactory}[who]()
     return token_client(user)

@@ -10,9 +10,11 @@ class RateLimit(BaseThrottle):
     """At most ``count`` requests per ``seconds`` for each user, or each IP address when anonymous.
 
     A fixed window counted with ``cache.add`` then ``cache.incr``: both are
-    atomic in Redis, so concurrent workers never lose a count, and the counter
-    expires with its window. ``get_ident`` (the client's address) trusts
-    X-Forwarded-For only as far as settings.NINJA_NUM_PROXIES says.
+    atomic on every cache the project configures (Redis, ``school.cache``'s
+    files, locmem in tests), so concurrent workers never lose a count and
+    exactly ``count`` requests pass; the counter expires with its window.
+    ``get_ident`` is REMOTE_ADDR, the client's address as
+    ``school.middleware.ClientAddressMiddleware`` found it.
     """
 
     def __init__(self, scope: str, count: int, seconds: int):

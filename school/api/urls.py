@@ -37,16 +37,27 @@ api.add_router("/users/", accounts_router)
 
 
 def json_errors(view):
-    """What ninja answers outside an endpoint (a wrong method, an error in a rate limit) in the one shape."""
+    """What ninja answers outside an endpoint (a wrong method, an error in a rate limit) in the one shape.
+
+    HEAD is answered as GET without the body, as Django's own views do
+    (ninja would refuse it with a 405).
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
         try:
             response = view(request, *args, **kwargs)
         except Exception as exc:
-            return errors.unexpected(request, exc)
+            response = errors.unexpected(request, exc)
         if isinstance(response, HttpResponseNotAllowed):
-            return errors.method_not_allowed(response)
+            response = errors.method_not_allowed(response)
+        if head:
+            request.method = "HEAD"
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
         return response
 
     return wrapped

@@ -76,7 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "school.middleware.ClientAddressMiddleware",
     "school.middleware.RequestLogMiddleware",
+    "school.middleware.QueryLimitMiddleware",
     "school.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -127,6 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -193,7 +196,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache with add and incr atomic (the rate limits need them).
+            "BACKEND": "school.cache.FileCache",
             "LOCATION": env("DJANGO_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
             # Django's default of 300 entries would evict the sessions of a
             # school's logged-in students (each then costs a query again).
@@ -208,11 +212,21 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Django's default message storage: a signed cookie, the session only for what
 # does not fit. A "You are enrolled" then costs no session write.
 
+# --- The client's address ----------------------------------------------------------------
+# Behind N trusted proxies (Heroku's router is one) set this to N:
+# ClientAddressMiddleware then puts the client's address, read from
+# X-Forwarded-For, in REMOTE_ADDR for everyone (allauth's and the API's rate
+# limits, the request log). Read without proxies, that header would let a
+# caller pick their own address.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+# Already applied by the middleware: counting the proxies again would take a
+# proxy's address for the client's (ninja's default would even trust the header).
+NINJA_NUM_PROXIES = 0
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+
 # --- API ---------------------------------------------------------------------------------
-# Rate limits count anonymous callers by REMOTE_ADDR; behind N trusted proxies
-# set this to N so the client's address is read from X-Forwarded-For, which
-# would otherwise let a caller pick their own.
-NINJA_NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+# How long an API token lives; a user holds at most ten live ones.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 # --- Security headers ------------------------------------------------------------------
 # No inline script or style anywhere: every page loads its CSS and JS from
@@ -250,6 +264,8 @@ STORAGES = {
 REGISTRAR_CREDIT_LIMIT = env.int("REGISTRAR_CREDIT_LIMIT", default=18)
 
 # --- Logging ------------------------------------------------------------------------------
+# The debug page and error reports show URIs with their passwords masked.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "school.redaction.ExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

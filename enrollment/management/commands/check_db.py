@@ -4,6 +4,7 @@ from django.db import connection
 from django.db.models import UniqueConstraint
 
 from enrollment.seat_counters import counter_mismatches
+from school.redaction import mask_uri
 
 
 def expected_indexes(model) -> list[tuple[tuple, bool]]:
@@ -41,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, fix_counters, **options):
         connection.ensure_connection()
         info = connection.connection.server_info()
-        self.stdout.write(f"MongoDB {info.get('version', '?')} at {connection.settings_dict['HOST']}, "
+        self.stdout.write(f"MongoDB {info.get('version', '?')} at {mask_uri(connection.settings_dict['HOST'])}, "
                           f"database {connection.settings_dict['NAME']}")
         database = connection.database
         missing = []
