@@ -8,7 +8,7 @@ from django.db import connection
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from pymongo.uri_parser import parse_uri
 
-from school.embedded_mongo.launcher import EmbeddedServerError
+from embedded_mongodb.launcher import EmbeddedServerError
 
 UNREACHABLE_ERRORS = (ConnectionFailure, EmbeddedServerError)
 

@@ -2,7 +2,7 @@
 
 import secrets
 
-from school.embedded_mongo.launcher import ensure_server
+from embedded_mongodb.launcher import ensure_server
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mailer_from_url, mongodb_database

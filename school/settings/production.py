@@ -5,7 +5,7 @@ on the embedded server (a single-machine deployment or a benchmark); a real
 deployment names its MongoDB with MONGODB_URI.
 """
 
-from school.embedded_mongo.launcher import ensure_server
+from embedded_mongodb.launcher import ensure_server
 
 from .base import *  # noqa: F403
 from .base import EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mongodb_database

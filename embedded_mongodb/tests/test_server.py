@@ -6,8 +6,8 @@ import sys
 import pymongo
 import pytest
 
-from school.embedded_mongo import launcher
-from school.embedded_mongo.files import ALREADY_RUNNING_EXIT_CODE
+from embedded_mongodb import launcher
+from embedded_mongodb.files import ALREADY_RUNNING_EXIT_CODE
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_data_and_address_survive_a_restart(data_path):
 def test_a_second_server_for_the_same_file_refuses_to_start(data_path):
     launcher.ensure_server(data_path)
     second = subprocess.run(
-        [sys.executable, "-m", "school.embedded_mongo", "serve", "--path", str(data_path)],
+        [sys.executable, "-m", "embedded_mongodb", "serve", "--path", str(data_path)],
         capture_output=True, text=True, timeout=30,
     )
     assert second.returncode == ALREADY_RUNNING_EXIT_CODE
@@ -70,7 +70,7 @@ def test_an_idle_server_started_for_a_command_stops_by_itself(data_path):
 
 
 def test_start_and_stop_commands(data_path):
-    command = [sys.executable, "-m", "school.embedded_mongo"]
+    command = [sys.executable, "-m", "embedded_mongodb"]
     started = subprocess.run([*command, "start", "--path", str(data_path)], capture_output=True, text=True)
     assert started.returncode == 0 and started.stdout.startswith("mongodb://127.0.0.1:")
     again = subprocess.run([*command, "start", "--path", str(data_path)], capture_output=True, text=True)

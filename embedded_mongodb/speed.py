@@ -32,8 +32,8 @@ It also restores one MongoDB rule that mongoeco broke: a unique index keys a
 missing field as null, so ``{n: null}`` conflicts with an existing ``{}``
 (mongoeco only caught the reverse order).
 
-Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
-tests in ``tests/embedded_mongo/test_speed.py`` fail without it.
+Server process only, pinned like :mod:`embedded_mongodb.compat`; the
+tests in ``embedded_mongodb/tests/test_speed.py`` fail without it.
 """
 
 import collections

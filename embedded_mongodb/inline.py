@@ -44,8 +44,8 @@ it; a worker's call is mongoeco's own path. mongoeco never waits in one call
 for another to finish: a transaction owned by another session is refused at
 once (``InvalidOperation``), not waited for.
 
-Server process only, pinned like :mod:`school.embedded_mongo.speed`; the
-tests in ``tests/embedded_mongo/test_inline.py`` fail without it.
+Server process only, pinned like :mod:`embedded_mongodb.speed`; the
+tests in ``embedded_mongodb/tests/test_inline.py`` fail without it.
 """
 
 import asyncio

@@ -1,9 +1,9 @@
 """The embedded server behaves like real MongoDB where Django needs it.
 
 Each test talks over TCP, through pymongo, to a real embedded server process
-(``python -m school.embedded_mongo serve``), and asserts on results a real
+(``python -m embedded_mongodb serve``), and asserts on results a real
 MongoDB returns. Most tests fail without one workaround in
-:mod:`school.embedded_mongo.compat`; the last ones guard behaviour mongoeco
+:mod:`embedded_mongodb.compat`; the last ones guard behaviour mongoeco
 already gets right and the app relies on. No Django settings are needed.
 """
 

@@ -1,6 +1,6 @@
 """Repeated reads come from memory, and never a stale answer.
 
-The first tests drive :class:`school.embedded_mongo.query_cache.QueryCache`
+The first tests drive :class:`embedded_mongodb.query_cache.QueryCache`
 directly with a stand-in for mongoeco's executor, to show what it reuses and
 when it must not. The rest talk over TCP, through pymongo, to a real embedded
 server process (which has the cache) and check that every kind of write is
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 from pymongo.errors import OperationFailure
 
-from school.embedded_mongo import compat, query_cache
-from school.embedded_mongo.query_cache import MAX_DOCUMENTS, QueryCache
+from embedded_mongodb import compat, query_cache
+from embedded_mongodb.query_cache import MAX_DOCUMENTS, QueryCache
 
 
 class FakeExecutor:

@@ -1,10 +1,10 @@
-"""The embedded server process: ``python -m school.embedded_mongo serve``.
+"""The embedded server process: ``python -m embedded_mongodb serve``.
 
 One server owns one data file. It holds an exclusive ``flock`` on
 ``<data>.lock`` for its whole life, so a second server for the same file
 refuses to start, and a server killed with SIGKILL releases the lock with
 its process. Once it listens it publishes ``<data>.json`` (pid, host, port)
-for :mod:`school.embedded_mongo.launcher` to find.
+for :mod:`embedded_mongodb.launcher` to find.
 """
 
 import asyncio

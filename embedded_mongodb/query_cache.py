@@ -39,8 +39,8 @@ that could change what it read has run since, or is running.
   are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
   first out.
 
-Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
-tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
+Server process only, pinned like :mod:`embedded_mongodb.compat`; the
+tests in ``embedded_mongodb/tests/test_query_cache.py`` fail without it.
 """
 
 import copy

@@ -87,7 +87,7 @@ def start_server(
     data_path: Path, *, port: int = 0, idle_timeout: float | None = None
 ) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "school.embedded_mongo", "serve",
+        sys.executable, "-m", "embedded_mongodb", "serve",
         "--path", str(data_path), "--port", str(port),
     ]
     if idle_timeout is not None:
@@ -96,7 +96,7 @@ def start_server(
     try:
         return subprocess.Popen(
             command,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,7 @@ def client(tmp_path_factory):
     data_path = tmp_path_factory.mktemp("embedded_mongo") / "db.sqlite3"
     state_path = data_path.with_name(data_path.name + ".json")
     process = subprocess.Popen(
-        [sys.executable, "-m", "school.embedded_mongo", "serve", "--path", str(data_path), "--port", "0"],
+        [sys.executable, "-m", "embedded_mongodb", "serve", "--path", str(data_path), "--port", "0"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
     )

@@ -1,7 +1,7 @@
 """Workarounds for the gaps between mongoeco and real MongoDB.
 
 Pinned to one mongoeco version: each workaround reaches into mongoeco's
-internals, so an upgrade must re-run ``tests/embedded_mongo`` and drop what
+internals, so an upgrade must re-run ``embedded_mongodb/tests`` and drop what
 mongoeco has fixed. Every workaround restores a behaviour of real MongoDB
 (a result, or the cost of a query Django sends all the time) and has a test
 that fails without it. They are applied once, when this module is imported.

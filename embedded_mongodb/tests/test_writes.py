@@ -1,6 +1,6 @@
 """Writes skip work no client can observe, with the same results.
 
-:mod:`school.embedded_mongo.writes` shares one SQLite index among all
+:mod:`embedded_mongodb.writes` shares one SQLite index among all
 single-field (and all multikey) Mongo indexes, keeps no change-stream outbox,
 and shares index catalogs that hold ObjectIds. These tests talk pymongo to
 real embedded server processes over throw-away data files, and look into
@@ -18,7 +18,7 @@ from bson import ObjectId, Regex
 from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from school.embedded_mongo import launcher
+from embedded_mongodb import launcher
 
 _collection_numbers = itertools.count()
 ENTRY_INDEX_SQL = "(collection_id, index_name, type_score, element_key, storage_key)"
@@ -289,7 +289,7 @@ def test_a_change_stream_stage_fails_as_on_a_standalone_server(collection):
 def test_index_catalogs_holding_object_ids_are_shared():
     """Django's unique constraints carry ObjectId bounds in a partial filter;
     mongoeco then deep-copied the collection's index list on every use."""
-    import school.embedded_mongo.writes  # noqa: F401 - installs the patches in this process
+    import embedded_mongodb.writes  # noqa: F401 - installs the patches in this process
     from mongoeco._types._bson_objectid import ObjectId as MongoecoObjectId
     from mongoeco.engines._sqlite_index_catalog import SQLiteIndexCatalog
     from mongoeco.types import EngineIndexRecord
@@ -331,7 +331,7 @@ def test_partial_unique_index_with_object_id_bounds_is_enforced(collection):
 
 
 def test_a_multi_update_pinned_to_one_id_is_a_single_update():
-    from school.embedded_mongo.writes import pins_one_document
+    from embedded_mongodb.writes import pins_one_document
 
     oid = ObjectId()
     assert pins_one_document({"_id": oid})
@@ -382,7 +382,7 @@ def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypa
 
     from mongoeco.api._async import _collection_modify
 
-    from school.embedded_mongo import writes
+    from embedded_mongodb import writes
 
     assert _collection_modify.execute_server_update is writes._execute_server_update
     handed_on = []
@@ -409,11 +409,11 @@ def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeyp
     """A read of more than one document got a new SQLite connection (pragmas
     and a parse of the whole schema) and closed it afterwards. Pooled ones
     are reused, and each new read still sees every write committed before it."""
-    import school.embedded_mongo.speed  # noqa: F401 - installs the read patches in this process
+    import embedded_mongodb.speed  # noqa: F401 - installs the read patches in this process
     from mongoeco import MongoClient as InProcessClient
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    from school.embedded_mongo import writes
+    from embedded_mongodb import writes
 
     opened = []
     connect = sqlite3.connect

@@ -1,4 +1,4 @@
-"""``python -m school.embedded_mongo serve|start|stop --path FILE``."""
+"""``python -m embedded_mongodb serve|start|stop --path FILE``."""
 
 import argparse
 import asyncio
@@ -10,7 +10,7 @@ from .files import ALREADY_RUNNING_EXIT_CODE
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m school.embedded_mongo")
+    parser = argparse.ArgumentParser(prog="python -m embedded_mongodb")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("serve", help="serve one data file over the MongoDB wire protocol (foreground)")
     run.add_argument("--host", default="127.0.0.1")

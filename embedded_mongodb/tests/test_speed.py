@@ -1,6 +1,6 @@
 """Writes under unique indexes stay exact and take constant time.
 
-:mod:`school.embedded_mongo.speed` replaces mongoeco's full-collection scans
+:mod:`embedded_mongodb.speed` replaces mongoeco's full-collection scans
 in unique-key checks with indexed lookups. These tests talk over TCP, through
 pymongo, to a real embedded server process and check that duplicates are
 still refused exactly as real MongoDB refuses them (numbers equal across BSON
@@ -309,7 +309,7 @@ def test_hoisting_keeps_unwind_options_and_reused_names(school):
 
 
 def test_hoist_matches_moves_only_independent_filters():
-    from school.embedded_mongo.speed import hoist_matches
+    from embedded_mongodb.speed import hoist_matches
 
     lookup = {"$lookup": {"from": "c", "localField": "course_id", "foreignField": "_id", "as": "c"}}
     unwind = {"$unwind": "$c"}
@@ -378,7 +378,7 @@ def test_document_copy_equals_deepcopy_and_leaves_it_only_other_types(monkeypatc
     import copy as copy_module
 
     from bson.int64 import Int64 as BsonInt64
-    from school.embedded_mongo import speed
+    from embedded_mongodb import speed
 
     assert all(module.deepcopy is speed._copy_document for module in speed.COPYING_MODULES)
     documents = [
@@ -522,7 +522,7 @@ def test_joins_on_id_read_by_primary_key(tmp_path, monkeypatch):
     from mongoeco import MongoClient as InProcessClient
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    from school.embedded_mongo import speed  # noqa: F401 - installs the read patches in this process
+    from embedded_mongodb import speed  # noqa: F401 - installs the read patches in this process
 
     scanned = []
     scan = SQLiteEngine.scan_find_semantics
@@ -566,7 +566,7 @@ def test_a_read_of_one_id_reads_it_by_primary_key(tmp_path, monkeypatch):
     from mongoeco import MongoClient as InProcessClient
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    from school.embedded_mongo import speed  # noqa: F401 - installs the read patches in this process
+    from embedded_mongodb import speed  # noqa: F401 - installs the read patches in this process
 
     compiled = []
     compile_plan = SQLiteEngine._compile_read_execution_plan

@@ -107,8 +107,8 @@ Not changed, on purpose:
   price of an fsync per write. That trade is mongoeco's default and right
   for a development server; nothing to do here.
 
-Server process only, pinned like :mod:`school.embedded_mongo.speed`, which
-calls :func:`apply`; the tests in ``tests/embedded_mongo/test_writes.py``
+Server process only, pinned like :mod:`embedded_mongodb.speed`, which
+calls :func:`apply`; the tests in ``embedded_mongodb/tests/test_writes.py``
 fail without it.
 """
 

@@ -1,6 +1,6 @@
 """mongoeco's SQLite work runs on the event-loop thread, one call at a time.
 
-:mod:`school.embedded_mongo.inline` replaces mongoeco's hand-off of every
+:mod:`embedded_mongodb.inline` replaces mongoeco's hand-off of every
 engine call to worker threads with a direct call. The first test checks
 where a call runs (in this process); the second drives the real server from
 many clients at once, the way gunicorn's threads do, and checks that every
@@ -19,7 +19,7 @@ _set_by_call = contextvars.ContextVar("set_by_call", default="unset")
 
 
 def test_engine_calls_run_on_the_event_loop_thread_with_the_callers_context(tmp_path):
-    import school.embedded_mongo.inline  # noqa: F401 - installs the direct calls in this process
+    import embedded_mongodb.inline  # noqa: F401 - installs the direct calls in this process
     from mongoeco.engines.sqlite import SQLiteEngine
 
     engine = SQLiteEngine(str(tmp_path / "db.sqlite3"))
@@ -42,7 +42,7 @@ def test_long_calls_and_calls_waiting_for_a_busy_engine_go_to_worker_threads(tmp
     """A bulk insert may take seconds, and the loop must keep answering
     pymongo's heartbeats meanwhile; so must a call that would wait for the
     engine's lock while a worker holds it."""
-    import school.embedded_mongo.inline  # noqa: F401 - installs the direct calls in this process
+    import embedded_mongodb.inline  # noqa: F401 - installs the direct calls in this process
     from mongoeco.engines.sqlite import SQLiteEngine
 
     engine = SQLiteEngine(str(tmp_path / "db.sqlite3"))
