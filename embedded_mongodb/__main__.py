@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import launcher
-from .files import ALREADY_RUNNING_EXIT_CODE
+from .files import ALREADY_RUNNING_EXIT_CODE, private_directory
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         command.add_argument("--path", required=True, type=Path, help="SQLite data file")
     args = parser.parse_args(argv)
     data_path = args.path.resolve()
-    data_path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(data_path.parent)
     if args.command == "start":
         was_running = launcher.running_server(data_path) is not None
         print(launcher.ensure_server(data_path, idle_timeout=None))

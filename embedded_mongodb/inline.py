@@ -1,25 +1,19 @@
 """mongoeco's SQLite work runs on the server's event-loop thread.
 
-mongoeco 4.11.0 hands every engine call (each read, write, cursor batch and
-index check) to a pool of worker threads and awaits the result: a job
-submitted, a future wrapped and shielded, an admission semaphore, and a
-wake-up of the event loop through its self-pipe when the job is done. In one
-Python process that buys no parallelism, since the GIL runs one thread at a
-time, but under load it costs a great deal: with eight clients in flight
-(two gunicorn workers of four threads) the worker threads and the loop
-thread fought over the GIL, and the server spent 33 ms of CPU per
-enrollment, against 17 ms when the same calls run on the loop thread
-(``bench/rush.py``: 27 → 53 enrollments per second).
+mongoeco hands every engine call (each read, write, cursor batch and index
+check) to a pool of worker threads and awaits the result. In one Python
+process that buys no parallelism, since the GIL runs one thread at a time,
+and under load the worker threads and the loop thread fought over the GIL:
+the database's CPU per enrollment doubled (``docs/performance.md``).
 
-:func:`apply` makes ``SQLiteEngine._run_blocking`` call the function
-directly when the engine's lock is free, holding the lock for the call (it
-is re-entrant, so mongoeco's own ``with self._lock`` inside goes through),
-in a copy of the caller's context as mongoeco's own path does (its clock and
-other context variables reach the call; what the call sets does not leak).
-Each such call runs to its end before the loop reads the next command; a
-command that makes many calls in a row (an ``insert`` of many documents is
-one call per document) lets the loop serve the others every
-``YIELD_EVERY_SECONDS``.
+:class:`InlineCalls` makes ``_run_blocking`` call the function directly when
+the engine's lock is free, holding the lock for the call (it is re-entrant,
+so mongoeco's own ``with self._lock`` inside goes through), in a copy of the
+caller's context as mongoeco's own path does (its clock and other context
+variables reach the call; what the call sets does not leak). Each such call
+runs to its end before the loop reads the next command; a command that makes
+many calls in a row (an ``insert`` of many documents is one call per
+document) lets the loop serve the others every ``YIELD_EVERY_SECONDS``.
 
 Two kinds of call still go to mongoeco's worker threads, because the loop
 must keep answering while they run (pymongo's monitors send ``hello`` every
@@ -44,65 +38,48 @@ it; a worker's call is mongoeco's own path. mongoeco never waits in one call
 for another to finish: a transaction owned by another session is refused at
 once (``InvalidOperation``), not waited for.
 
-Server process only, pinned like :mod:`embedded_mongodb.speed`; the
-tests in ``embedded_mongodb/tests/test_inline.py`` fail without it.
+Inherited by :class:`.engine.EmbeddedEngine`; the tests are in
+``tests/test_inline.py``.
 """
 
 import asyncio
 import contextvars
 import time
 
-from mongoeco.engines.sqlite import SQLiteEngine
-
-from .pin import require_pinned_mongoeco
-
-require_pinned_mongoeco(__name__)
-
-
 # Engine calls that may take seconds: they keep mongoeco's worker threads.
 HANDED_OFF = frozenset({
     "_connect_sync", "_disconnect_sync", "step", "_snapshot_bulk_insert_preparation_sync", "_insert_documents_sync",
     "_create_index_sync", "_drop_index_sync", "_drop_indexes_sync", "_drop_database_sync",
 })
-_original_run_blocking = SQLiteEngine._run_blocking
-
 
 # A command that makes many calls in a row (an insert of many documents,
 # one call each) lets the loop serve others at least this often.
 YIELD_EVERY_SECONDS = 0.05
 
 
-class _State:
-    def __init__(self):
-        self.handed_off = 0
-        self.yielded_at = time.perf_counter()
+class InlineCalls:
+    def __init__(self, *args, **kwargs):
+        # Engine calls now in a worker thread, and when the loop last let others run.
+        self._handed_off = 0
+        self._yielded_at = time.perf_counter()
+        super().__init__(*args, **kwargs)
 
-
-async def _run_blocking(self, func, /, *args, **kwargs):
-    state = self.__dict__.get("_registrar_inline") or self.__dict__.setdefault("_registrar_inline", _State())
-    if not state.handed_off and getattr(func, "__name__", None) not in HANDED_OFF \
-            and self._lock.acquire(blocking=False):
+    async def _run_blocking(self, func, /, *args, **kwargs):
+        if not self._handed_off and getattr(func, "__name__", None) not in HANDED_OFF \
+                and self._lock.acquire(blocking=False):
+            try:
+                result = contextvars.copy_context().run(func, *args, **kwargs)
+            finally:
+                self._lock.release()
+            if time.perf_counter() - self._yielded_at > YIELD_EVERY_SECONDS:
+                # A direct call does not suspend the command: without this, a
+                # long run of them would hold the loop for the whole command.
+                await asyncio.sleep(0)
+                self._yielded_at = time.perf_counter()
+            return result
+        self._handed_off += 1
         try:
-            result = contextvars.copy_context().run(func, *args, **kwargs)
+            return await super()._run_blocking(func, *args, **kwargs)
         finally:
-            self._lock.release()
-        if time.perf_counter() - state.yielded_at > YIELD_EVERY_SECONDS:
-            # A direct call does not suspend the command: without this, a
-            # long run of them would hold the loop for the whole command.
-            await asyncio.sleep(0)
-            state.yielded_at = time.perf_counter()
-        return result
-    state.handed_off += 1
-    try:
-        return await _original_run_blocking(self, func, *args, **kwargs)
-    finally:
-        state.handed_off -= 1
-        state.yielded_at = time.perf_counter()
-
-
-def apply() -> None:
-    """Install the direct calls (idempotent)."""
-    SQLiteEngine._run_blocking = _run_blocking
-
-
-apply()
+            self._handed_off -= 1
+            self._yielded_at = time.perf_counter()

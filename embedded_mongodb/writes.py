@@ -1,115 +1,77 @@
 """Cheaper writes (and reads' connections) for mongoeco's SQLite engine, same results.
 
-mongoeco 4.11.0 spent most of a small write on work no client can observe.
-Server CPU per operation on a database migrated by the app (the enroll
-request's writes), without this module (mongoeco with compat and speed) → with
-:func:`apply`:
-
-* conditional ``update_one`` with ``$inc`` on a course: 6-7 ms → 3.4 ms
-* ``update_many`` as Django sends the seat update: 10-11 ms → 3.9 ms
-* ``insert_one`` of an enrollment (unique pair index): 9.6 ms → 2.9 ms
-* ``insert_one`` of an enrollment event: 6.3 ms → 2.2 ms
-* a transaction, ``update_one`` + ``insert_one``: 20 ms → 8-9 ms
-
-The changes:
+mongoeco spent most of a small write on work no client can observe; what
+each part saved is in ``docs/performance.md``.
 
 1. **One shared SQLite index for all scalar (and all multikey) entries.**
-   Every single-field Mongo index got its own SQLite index
-   ``scidx_<hash>`` ON scalar_index_entries (collection_id, index_name,
-   type_score, element_key, storage_key): the same columns every time, each
-   covering every row of the table (all collections, all indexes). With the
-   app's 35 single-field indexes each scalar entry insert updated 35
-   identical B-trees. Every lookup already pins ``collection_id`` and
-   ``index_name``, so one shared B-tree gives the same plans and results.
-   New indexes now all name ``scidx_shared`` (and ``mkidx_shared`` for
-   multikey entries, same story); the name is stored per index in the
-   ``indexes`` table as before, so reads (``INDEXED BY <name>``) are
-   unchanged. The shared indexes are created when the server opens the
-   file and are never dropped: dropping one Mongo index (or a collection or
-   a database) deletes its entries as before but leaves the shared B-tree
-   to the others. Files written before this keep their per-index SQLite
-   indexes, which still work as they did (nothing is migrated).
+   Every single-field Mongo index got its own SQLite index on
+   scalar_index_entries (collection_id, index_name, type_score, element_key,
+   storage_key): the same columns every time, each covering every row of the
+   table, so each entry insert updated one identical B-tree per index.
+   Every lookup already pins ``collection_id`` and ``index_name``, so one
+   shared B-tree gives the same plans and results. New indexes all name
+   ``scidx_shared`` (``mkidx_shared`` for multikey entries); the name is
+   stored per index as before, so reads (``INDEXED BY <name>``) are
+   unchanged. The shared indexes are created when the server opens the file
+   and never dropped: dropping a Mongo index (or a collection or a database)
+   deletes its entries and leaves the shared B-tree to the others. Files
+   written before keep their per-index SQLite indexes, which still work.
 
 2. **No change-stream bookkeeping.** The embedded server presents itself as
-   a standalone ``mongod`` (no ``setName``), and a standalone has no change
-   streams; mongoeco's wire layer refused ``$changeStream`` anyway. Yet every
-   write appended to a transactional outbox (``change_outbox`` and
-   ``change_outbox_identities``, with compaction), then "dispatched" it: a
-   lease taken and released on a second SQLite connection, a heartbeat
-   thread started and joined, a checkpoint written, the outbox compacted —
-   four or five extra commits per write, each of which also made the main
-   connection drop its index catalog cache (``PRAGMA data_version``
-   changed) and rebuild it on the next request. The engine now declares
-   ``change_delivery="none"`` (mongoeco's mode for engines without an
-   outbox) and records nothing. A ``watch()`` / ``$changeStream`` now fails
-   the way it does on a real standalone: code 40573, "The $changeStream
-   stage is only supported on replica sets".
+   a standalone ``mongod``, which has no change streams (and mongoeco's wire
+   layer refused ``$changeStream`` anyway); yet every write appended to a
+   transactional outbox, then "dispatched" it with four or five extra
+   commits, each of which also made the main connection rebuild its index
+   catalog cache. The engine declares ``change_delivery="none"`` (mongoeco's
+   mode for engines without an outbox) and records nothing; a ``watch()`` /
+   ``$changeStream`` fails as on a real standalone: code 40573.
 
 3. **Index catalogs with ObjectIds are shared, not copied.** mongoeco keeps
-   each collection's index list as a frozen, shared catalog, except when a
-   value in it is not on its short list of immutable types: then every
-   ``_load_indexes`` call (three or four per write, more per read) deep-copies
-   the whole list. django-mongodb-backend's unique constraints carry a
-   ``partialFilterExpression`` with ObjectId bounds (``{"student_id": {"$gte":
-   ObjectId("000…"), "$lte": ObjectId("fff…")}}``), so the enrollment
-   collection (and every many-to-many table) took the copying path. An
-   ObjectId is immutable (its 12 bytes are set once, and there is no public
-   way to change them), so it is frozen as it is, like a str or a datetime.
+   each collection's index list as a frozen, shared catalog unless a value in
+   it is not on its short list of immutable types; then every
+   ``_load_indexes`` call deep-copies the list. django-mongodb-backend's
+   unique constraints carry a ``partialFilterExpression`` with ObjectId
+   bounds, so every such collection took the copying path. An ObjectId is
+   immutable (its 12 bytes are set once), so it is frozen as it is.
 
 4. **A multi-document update pinned to one ``_id`` runs as a single-document
-   update.** Django's ``QuerySet.update()`` sends ``update_one`` only when
-   the filter's top level is ``{"_id": <ObjectId>}``; the app's conditional
-   seat update (``{"$and": [{"_id": …}, {"$expr": …}, {"waitlist_count":
-   0}]}``) goes as ``multi: true``. mongoeco runs a multi update as a find
-   (through a reader snapshot), then one single-document update per match
-   that re-checks the filter. When the filter requires ``_id`` to equal one
-   value (directly or in a clause of a top-level ``$and``) it can match at
-   most one document, as ``_id`` is unique, so the single-document update
-   gives the same result (matched, modified, upserted) in one step.
+   update.** Django's conditional ``QuerySet.update()`` goes as ``multi:
+   true``; mongoeco runs a multi update as a find, then one update per match
+   that re-checks the filter. A filter that requires ``_id`` to equal one
+   value (directly or in a clause of a top-level ``$and``) matches at most
+   one document, so the single-document update gives the same result
+   (matched, modified, upserted) in one step.
 
 5. **Reader connections are reused.** A read that may return more than one
-   document (every ``aggregate`` Django sends, every ``find`` without
-   ``limit: 1``) got a dedicated SQLite connection, for a snapshot of its
-   own: ``sqlite3.connect``, two pragmas, a parse of the whole schema on the
-   first statement, and a close at the end, about half of a small read's
-   cost (an aggregate by ``_id``: 3.6 ms → 1.8 ms of server CPU). Those
-   connections now come from a pool of up to eight per engine and go back
-   to it with their transaction rolled back, so each read still takes a
-   fresh snapshot at its ``BEGIN``, and an open cursor keeps its connection
-   (and snapshot) until it is closed.
+   document got a dedicated SQLite connection (``connect``, two pragmas, a
+   parse of the whole schema, a close): about half of a small read's cost.
+   Those connections come from a pool of up to eight per engine and go back
+   with their transaction rolled back, so each read still takes a fresh
+   snapshot at its ``BEGIN``, and an open cursor keeps its connection (and
+   snapshot) until it is closed.
 
 6. **Each expression index covers its own collection.** mongoeco keeps all
-   documents in one table and gives every ordered Mongo index an expression
-   index over that whole table (``idx_<hash>`` ON documents (db_name,
-   coll_name, type and value of each field)). So every document written, in
-   any collection, got an entry in all of them: with the app's 52, an
-   insert or an update dirtied some 55 B-tree pages, each written to the WAL
-   at commit (raw SQLite: 1.1 ms per insert against 0.12 ms with partial
-   indexes). An index is now created partial, ``WHERE db_name = '<db>' AND
-   coll_name = '<collection>'``, and holds its own collection's documents
-   only (server CPU per insert 2.5 → 1.7 ms, per update 3.2 → 2.3 ms on the
-   app's database). SQLite uses a partial index only for a statement whose
-   WHERE names the same literals, so a read of documents that binds the
-   namespace as its first two parameters (every ``SELECT`` mongoeco builds,
-   hinted ones included, and this package's own lookups) has them written
-   into the statement instead; other statements are left alone. A renamed
-   collection gets its expression indexes re-created for its new name.
-   Files written before keep their whole-table indexes, which still work.
+   documents in one table with one expression index per ordered Mongo index
+   over the whole table, so every document written, in any collection, got
+   an entry in all of them. An index is now created partial, ``WHERE db_name
+   = '<db>' AND coll_name = '<collection>'``. SQLite uses a partial index
+   only for a statement whose WHERE names the same literals, so a read of
+   documents that binds the namespace as its first two parameters (every
+   ``SELECT`` mongoeco builds, and this package's own lookups) has them
+   written into the statement instead. A renamed collection gets its
+   expression indexes re-created for its new name. Files written before keep
+   their whole-table indexes, which still work.
 
-Not changed, on purpose:
+Not changed, on purpose: ``PRAGMA synchronous``. mongoeco opens every
+connection with ``journal_mode=WAL`` and ``synchronous=NORMAL``: each commit
+reaches the WAL file before it returns, so an acknowledged write survives the
+server being killed (SIGKILL); only an OS crash or power loss can lose the
+last commits, which FULL would prevent at an fsync per write. That is the
+right trade for a development server.
 
-* ``PRAGMA synchronous``: mongoeco already opens every connection with
-  ``journal_mode=WAL`` and ``synchronous=NORMAL``. Under WAL, NORMAL writes
-  each commit to the WAL file before the commit returns (no fsync), so an
-  acknowledged write survives the server being killed (SIGKILL): the WAL is
-  in the OS page cache and is replayed on the next open. Only an OS crash or
-  power loss can lose the last commits, which FULL would prevent at the
-  price of an fsync per write. That trade is mongoeco's default and right
-  for a development server; nothing to do here.
-
-Server process only, pinned like :mod:`embedded_mongodb.speed`, which
-calls :func:`apply`; the tests in ``embedded_mongodb/tests/test_writes.py``
-fail without it.
+:class:`CheaperWrites` is inherited by :class:`.engine.EmbeddedEngine`,
+:func:`refuse_change_streams` is called by the proxy, ``REPLACEMENTS`` are
+applied by :func:`.patches.install`; the tests are in ``tests/test_writes.py``.
 """
 
 import contextlib
@@ -125,14 +87,10 @@ from mongoeco.api._async import _collection_modify
 from mongoeco.engines import _sqlite_index_catalog, _sqlite_index_runtime
 from mongoeco.engines import sqlite as sqlite_engine
 from mongoeco.engines._sqlite_connection import SQLiteConnection
-from mongoeco.engines._sqlite_reader import SQLiteScanReader
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.errors import OperationFailure
-from mongoeco.wire import _executor_validation
 
-from .pin import require_pinned_mongoeco
-
-require_pinned_mongoeco(__name__)
+from .compat import without_distinct_indexes
 
 
 # --- 1. One shared SQLite index per entry table -------------------------------
@@ -206,25 +164,37 @@ def _namespace_slot(sql: str) -> int:
     return -1 if "?" in sql[:slot] else slot
 
 
-def _create_index(conn, *, db_name, coll_name, **kwargs):
-    """mongoeco's index creation, during which the expression index it
-    creates on documents is made partial to the index's collection."""
+def create_index(conn, *, db_name, coll_name, keys, name, collation, partial_filter_expression, load_indexes, **kwargs):
+    """mongoeco's index creation (``sqlite_engine._sqlite_create_index``,
+    replaced once for two reasons): the expression index it creates on
+    documents is made partial to the index's collection (part 6), and the
+    indexes it checks for conflicts leave out those MongoDB tells apart by
+    their filter or collation (:func:`.compat.without_distinct_indexes`)."""
     _creating_index_in.namespace = (db_name, coll_name)
     try:
-        return _original_create_index(conn, db_name=db_name, coll_name=coll_name, **kwargs)
+        return _original_create_index(
+            conn,
+            db_name=db_name,
+            coll_name=coll_name,
+            keys=keys,
+            name=name,
+            collation=collation,
+            partial_filter_expression=partial_filter_expression,
+            load_indexes=without_distinct_indexes(
+                load_indexes, keys=keys, name=name, collation=collation,
+                partial_filter_expression=partial_filter_expression,
+            ),
+            **kwargs,
+        )
     finally:
         _creating_index_in.namespace = None
 
 
-_original_rename_collection = sqlite_engine._sqlite_rename_collection
-
-
-def _rename_collection(*, conn, db_name, coll_name, new_name, **kwargs):
-    """mongoeco's rename moves the documents and the index records to the
-    new name; the expression indexes, partial to the old name, are then
-    re-created for the new one (in one savepoint), or reads of the renamed
+def _recreate_partial_indexes(conn, db_name, coll_name, new_name) -> None:
+    """After mongoeco's rename has moved the documents and the index records
+    to the new name, re-create the expression indexes, partial to the old
+    name, for the new one (in one savepoint): otherwise reads of the renamed
     collection could not use them, and a hinted one would fail."""
-    _original_rename_collection(conn=conn, db_name=db_name, coll_name=coll_name, new_name=new_name, **kwargs)
     old_where = f" WHERE {_namespace_sql(db_name, coll_name)}"
     recreate = []
     for (physical_name,) in conn.execute(
@@ -248,57 +218,10 @@ def _rename_collection(*, conn, db_name, coll_name, new_name, **kwargs):
     conn.execute("RELEASE SAVEPOINT registrar_partial_indexes")
 
 
-def _physical_scalar_index_name(self, db_name, coll_name, index_name):
-    return SHARED_SCALAR_INDEX
+# --- 1. (continued) The shared indexes outside the connection -------------------
 
-
-def _physical_multikey_index_name(self, db_name, coll_name, index_name):
-    return SHARED_MULTIKEY_INDEX
-
-
-_original_backfill_scalar_indexes = SQLiteEngine._backfill_scalar_indexes_sync
 _original_ensure_scalar = _sqlite_index_runtime.ensure_scalar_physical_indexes_sync
 _original_ensure_multikey = _sqlite_index_runtime.ensure_multikey_physical_indexes_sync
-
-
-def _create_sqlite_connection(self):
-    """mongoeco's own ``_create_sqlite_connection`` (same path, pragmas and
-    connection class behaviour), with :class:`SharedIndexConnection` as the
-    factory. Every connection mongoeco opens comes from here; a scan
-    reader's comes from the engine's :class:`ReaderPool` (part 5)."""
-    if getattr(_opening_reader, "active", False):
-        pool = _reader_pool(self)
-        if connection := pool.take():
-            return connection
-        connection = _connect(self)
-        connection.pool = pool
-        return connection
-    return _connect(self)
-
-
-def _connect(self):
-    # Reads name their collection as a literal (part 6): more distinct statements to cache.
-    connection = sqlite3.connect(
-        self._path, check_same_thread=False, factory=SharedIndexConnection, cached_statements=1024
-    )
-    try:
-        if self._path != ":memory:":
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            connection.close()
-        raise
-    return connection
-
-
-def _backfill_scalar_indexes_sync(self, conn):
-    """On open, after mongoeco created its tables and before it rebuilds the
-    scalar entries: create the shared indexes (committed with the rest of the
-    open), so every later write and read can count on them."""
-    for statement in _CREATE_SHARED:
-        conn.execute(statement)
-    return _original_backfill_scalar_indexes(self, conn)
 
 
 def _without_shared(indexes, key):
@@ -333,18 +256,16 @@ def _append_no_change(conn, **_kwargs):
 
 CHANGE_STREAM_ERROR_CODE = 40573
 CHANGE_STREAM_ERROR = "The $changeStream stage is only supported on replica sets"
-_original_validate_aggregate = _executor_validation._WIRE_COMMAND_VALIDATORS["aggregate"]
 
 
-def _validate_aggregate(body, command_document):
+def refuse_change_streams(body: dict) -> None:
     """A standalone mongod refuses a change stream (collection, database or
     cluster: ``aggregate`` on a name or on 1) with code 40573."""
-    pipeline = command_document.get("pipeline")
-    if isinstance(pipeline, list) and any(
+    pipeline = body.get("pipeline")
+    if "aggregate" in body and isinstance(pipeline, list) and any(
         isinstance(stage, dict) and "$changeStream" in stage for stage in pipeline
     ):
         raise OperationFailure(CHANGE_STREAM_ERROR, code=CHANGE_STREAM_ERROR_CODE)
-    return _original_validate_aggregate(body, command_document)
 
 
 # --- 3. Shared index catalogs with ObjectIds --------------------------------------
@@ -393,7 +314,7 @@ def pins_one_document(query) -> bool:
     return isinstance(clauses, list) and any(pins_one_document(clause) for clause in clauses)
 
 
-async def _execute_server_update(collection, query, change, *, multi=False, replacement=False, **options):
+async def execute_server_update(collection, query, change, *, multi=False, replacement=False, **options):
     if multi and not replacement and pins_one_document(query):
         options.pop("sort", None)
         multi = False
@@ -405,8 +326,6 @@ async def _execute_server_update(collection, query, change, *, multi=False, repl
 # --- 5. Reader connections are reused ----------------------------------------------
 
 READER_POOL_SIZE = 8
-_opening_reader = threading.local()
-_original_reader_open = SQLiteScanReader._open
 
 
 class ReaderPool:
@@ -437,68 +356,90 @@ class ReaderPool:
             return True
 
 
-def _reader_pool(engine) -> ReaderPool:
-    pool = engine.__dict__.get("_registrar_reader_pool")
-    if pool is None:
-        pool = engine.__dict__.setdefault("_registrar_reader_pool", ReaderPool())
-    return pool
+# --- The engine's side of parts 1, 2, 5 and 6 ------------------------------------------
 
 
-def _reader_open(self):
-    """mongoeco's scan reader opens (and closes) a connection of its own for
-    every read that may return more than one document: a new SQLite
-    connection, its pragmas and a parse of the whole schema each time, about
-    half of a small aggregate's cost. Mark the open so that the factory
-    hands it a pooled connection."""
-    _opening_reader.active = True
-    try:
-        return _original_reader_open(self)
-    finally:
-        _opening_reader.active = False
+class CheaperWrites:
+    capabilities = _STANDALONE_CAPABILITIES
+
+    def __init__(self, *args, **kwargs):
+        self._reader_pool = ReaderPool()
+        # Set between the scan reader's "may I have a connection of my own?"
+        # and its call for one, on the reader's thread.
+        self._opening_reader = threading.local()
+        super().__init__(*args, **kwargs)
+
+    def _physical_scalar_index_name(self, db_name, coll_name, index_name):
+        return SHARED_SCALAR_INDEX
+
+    def _physical_multikey_index_name(self, db_name, coll_name, index_name):
+        return SHARED_MULTIKEY_INDEX
+
+    def _can_use_dedicated_reader(self, context):
+        """mongoeco's scan reader asks this right before it opens a connection
+        of its own for a read that may return more than one document (a new
+        SQLite connection, its pragmas and a parse of the whole schema, about
+        half of a small aggregate's cost): mark the open, so that
+        :meth:`_create_sqlite_connection` hands it a pooled one."""
+        dedicated = super()._can_use_dedicated_reader(context)
+        self._opening_reader.active = dedicated
+        return dedicated
+
+    def _create_sqlite_connection(self):
+        """mongoeco's own ``_create_sqlite_connection`` (same path, pragmas and
+        connection class behaviour), with :class:`SharedIndexConnection` as the
+        factory. Every connection mongoeco opens comes from here; a scan
+        reader's comes from the engine's :class:`ReaderPool` (part 5)."""
+        if getattr(self._opening_reader, "active", False):
+            self._opening_reader.active = False
+            if connection := self._reader_pool.take():
+                return connection
+            connection = self._connect()
+            connection.pool = self._reader_pool
+            return connection
+        return self._connect()
+
+    def _connect(self):
+        # Reads name their collection as a literal (part 6): more distinct statements to cache.
+        connection = sqlite3.connect(
+            self._path, check_same_thread=False, factory=SharedIndexConnection, cached_statements=1024
+        )
+        try:
+            if self._path != ":memory:":
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+            raise
+        return connection
+
+    def _backfill_scalar_indexes_sync(self, conn):
+        """On open, after mongoeco created its tables and before it rebuilds the
+        scalar entries: create the shared indexes (committed with the rest of the
+        open), so every later write and read can count on them."""
+        for statement in _CREATE_SHARED:
+            conn.execute(statement)
+        return super()._backfill_scalar_indexes_sync(conn)
+
+    def _ensure_scalar_physical_indexes_sync(self, conn, indexes):
+        _ensure_scalar_physical_indexes_sync(self, conn, indexes)
+
+    def _ensure_multikey_physical_indexes_sync(self, conn, indexes):
+        _ensure_multikey_physical_indexes_sync(self, conn, indexes)
+
+    def _rename_collection_sync(self, db_name, coll_name, new_name, context=None):
+        super()._rename_collection_sync(db_name, coll_name, new_name, context)
+        with self._lock:
+            _recreate_partial_indexes(self._require_connection(context), db_name, coll_name, new_name)
 
 
-def _share_entry_indexes() -> None:
-    SQLiteEngine._physical_scalar_index_name = _physical_scalar_index_name
-    SQLiteEngine._physical_multikey_index_name = _physical_multikey_index_name
-    SQLiteEngine._create_sqlite_connection = _create_sqlite_connection
-    SQLiteEngine._backfill_scalar_indexes_sync = _backfill_scalar_indexes_sync
-    _sqlite_index_runtime.ensure_scalar_physical_indexes_sync = _ensure_scalar_physical_indexes_sync
-    _sqlite_index_runtime.ensure_multikey_physical_indexes_sync = _ensure_multikey_physical_indexes_sync
-    sqlite_engine._sqlite_runtime_ensure_scalar_physical_indexes_sync = _ensure_scalar_physical_indexes_sync
-    sqlite_engine._sqlite_runtime_ensure_multikey_physical_indexes_sync = _ensure_multikey_physical_indexes_sync
-
-
-def _drop_change_outbox() -> None:
-    SQLiteEngine.capabilities = _STANDALONE_CAPABILITIES
-    sqlite_engine._sqlite_append_change = _append_no_change
-    _executor_validation._WIRE_COMMAND_VALIDATORS["aggregate"] = _validate_aggregate
-
-
-def _share_catalogs_with_object_ids() -> None:
-    _sqlite_index_catalog._freeze = _freeze
-
-
-def _reuse_reader_connections() -> None:
-    SQLiteScanReader._open = _reader_open
-
-
-def _partial_expression_indexes() -> None:
-    sqlite_engine._sqlite_create_index = _create_index
-    sqlite_engine._sqlite_rename_collection = _rename_collection
-
-
-def _single_updates_of_one_id() -> None:
-    _collection_modify.execute_server_update = _execute_server_update
-
-
-def apply() -> None:
-    """Install the write savings (idempotent)."""
-    _share_entry_indexes()
-    _drop_change_outbox()
-    _share_catalogs_with_object_ids()
-    _single_updates_of_one_id()
-    _reuse_reader_connections()
-    _partial_expression_indexes()
-
-
-apply()
+REPLACEMENTS = (
+    # Part 1: mongoeco's index runtime also calls these among themselves.
+    (_sqlite_index_runtime, "ensure_scalar_physical_indexes_sync", _ensure_scalar_physical_indexes_sync),
+    (_sqlite_index_runtime, "ensure_multikey_physical_indexes_sync", _ensure_multikey_physical_indexes_sync),
+    (sqlite_engine, "_sqlite_append_change", _append_no_change),
+    (_sqlite_index_catalog, "_freeze", _freeze),
+    (_collection_modify, "execute_server_update", execute_server_update),
+    (sqlite_engine, "_sqlite_create_index", create_index),
+)

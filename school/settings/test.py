@@ -6,8 +6,12 @@ Against a real MongoDB, Django's test runner creates and drops its own
 
 from embedded_mongodb.testing import throwaway_server_uri
 
-from .base import *  # noqa: F403
-from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database
+from .dotenv import read_dot_env
+
+read_dot_env()
+
+from .base import *  # noqa: E402, F403
+from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"
