@@ -65,10 +65,8 @@ def make_private(paths: list[Path]) -> None:
 
 
 def open_private(path: Path, flags: int) -> int:
-    """os.open() that creates path 0600 and makes an existing one so."""
-    descriptor = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
-    os.fchmod(descriptor, PRIVATE_FILE)
-    return descriptor
+    """os.open() that creates path 0600 (the server makes older files so when it starts)."""
+    return os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
 
 
 def write_private(path: Path, text: str) -> None:
