@@ -92,7 +92,6 @@ from mongoeco.errors import OperationFailure
 
 from .compat import without_distinct_indexes
 
-
 # --- 1. One shared SQLite index per entry table -------------------------------
 
 SHARED_SCALAR_INDEX = "scidx_shared"

@@ -265,7 +265,9 @@ KEYS_JOINED_TO_BLOCKS = [
 ]
 KEYS = range(0, 10_000, 20)
 # select_related() as django-mongodb-backend sends it.
-LOOKUP_WITH_AN_EMPTY_PIPELINE = {"from": "blocks", "pipeline": [], "as": "block", "localField": "key", "foreignField": "keys"}
+LOOKUP_WITH_AN_EMPTY_PIPELINE = {
+    "from": "blocks", "pipeline": [], "as": "block", "localField": "key", "foreignField": "keys",
+}
 # A filter on a related model as django-mongodb-backend sends it.
 LOOKUP_WITH_A_PIPELINE = {
     "from": "blocks",

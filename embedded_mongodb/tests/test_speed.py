@@ -207,7 +207,7 @@ def test_unique_checks_read_no_document_however_big_the_collection(embedded_coll
     embedded_collection.create_index([("student", 1), ("course", 1)], unique=True)
     students = [ObjectId() for _ in range(30)]
     embedded_collection.insert_many(
-        [{"email": f"user{n}@example.com", "num": n, "student": students[n % 30], "course": ObjectId()} for n in range(500)]
+        {"email": f"user{n}@example.com", "num": n, "student": students[n % 30], "course": ObjectId()} for n in range(500)
     )
     assert len(documents_read) == 0
     for n in range(50):
@@ -493,7 +493,7 @@ def test_a_join_reads_only_the_documents_it_joins(in_process, documents_read):
     document of the joined collection (3,000 courses for a student's ten)."""
     database = in_process.speed_join_size
     course_ids = [ObjectId() for _ in range(3000)]
-    database.courses.insert_many([{"_id": _id, "title": f"Course {n}", "tags": ["a", "b"]} for n, _id in enumerate(course_ids)])
+    database.courses.insert_many({"_id": _id, "title": f"Course {n}", "tags": ["a", "b"]} for n, _id in enumerate(course_ids))
     database.enrollments.create_index("student")
     database.enrollments.insert_many(
         [{"student": n % 50, "course_id": course_ids[n * 7 % 3000], "n": n} for n in range(500)]

@@ -13,7 +13,6 @@ import contextlib
 import itertools
 import re
 import sqlite3
-import time
 
 import pytest
 from bson import ObjectId, Regex
@@ -507,7 +506,8 @@ def test_reads_seek_partial_indexes_and_hints_still_work(embedded_collection):
     embedded_collection.create_index([("a", 1), ("b", 1)])
     embedded_collection.insert_many([{"k": f"v{n}", "a": n % 3, "b": n} for n in range(30)])
     for query in ({"$and": [{"b": {"$gte": 0}}, {"a": 1}]}, {"k": "v4", "b": {"$lt": 10}}):
-        steps = embedded_collection.database.command("explain", {"find": embedded_collection.name, "filter": query})["details"]
+        explain = {"find": embedded_collection.name, "filter": query}
+        steps = embedded_collection.database.command("explain", explain)["details"]
         assert any("USING INDEX idx_" in step and "<expr>=?" in step for step in steps["engine_details"]), steps
     assert [d["b"] for d in embedded_collection.find({"a": 1}).hint([("a", 1), ("b", 1)])] == list(range(1, 30, 3))
     assert [d["b"] for d in embedded_collection.find({}).sort([("a", 1), ("b", 1)]).limit(3)] == [0, 3, 6]
