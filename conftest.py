@@ -45,7 +45,7 @@ def transactional_db(db):
 def empty_cache():
     """Rate-limit counters and cached sessions must not leak from one test into the next."""
     yield
-    # tests/embedded_mongo also run without Django (-p no:django).
+    # embedded_mongodb/tests also run without Django (-p no:django).
     if settings.configured:
         cache.clear()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from school.embedded_mongo import launcher  # noqa: E402
+from embedded_mongodb import launcher  # noqa: E402
 
 HOST = "registrar.example.edu"
 CSRF_TOKEN = "a" * 32

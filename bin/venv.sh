@@ -1,4 +1,4 @@
-# Sourced by bin/run and bin/test: make .venv with Python 3.13 and the pinned requirements.
+# Sourced by bin/run and bin/test: make .venv with Python 3.13 and the pinned development requirements.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,10 +24,11 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   "$python" -m venv .venv
 fi
 
-# Reinstall only when requirements.txt changed since the last install.
+# Development installs requirements-dev.txt (production's requirements.txt and
+# the tools); reinstall only when either file changed since the last install.
 stamp=.venv/.requirements.sha256
-wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --requirement requirements.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --requirement requirements-dev.txt
   echo "$wanted" > "$stamp"
 fi

@@ -9,14 +9,13 @@ import sys
 
 from django.conf import settings
 from django.db import connection
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
 from pymongo.uri_parser import parse_uri
-
-from school.embedded_mongo.launcher import EmbeddedServerError
 
 from .redaction import mask_uri
 
-UNREACHABLE_ERRORS = (ConnectionFailure, EmbeddedServerError)
+# MongoDB's code for refused credentials: for the app, a database it cannot use.
+AUTHENTICATION_FAILED = 18
 
 
 def unreachable_cause(error: BaseException | None) -> BaseException | None:
@@ -27,11 +26,15 @@ def unreachable_cause(error: BaseException | None) -> BaseException | None:
     """
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, UNREACHABLE_ERRORS):
+        if isinstance(error, ConnectionFailure) or _refused_credentials(error):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return None
+
+
+def _refused_credentials(error: BaseException) -> bool:
+    return isinstance(error, OperationFailure) and error.code == AUTHENTICATION_FAILED
 
 
 def database_hosts() -> str:
@@ -44,8 +47,13 @@ def database_hosts() -> str:
 
 
 def unreachable_message(error: BaseException) -> str:
-    if isinstance(error, EmbeddedServerError):
+    if not type(error).__module__.startswith("pymongo"):
+        # The only other ConnectionFailure is the development launcher's
+        # (embedded_mongodb, which production never imports): its message
+        # says what went wrong and what to do.
         return f"The embedded MongoDB server could not start: {error}"
+    if _refused_credentials(error):
+        return f"MongoDB at {database_hosts()} refused the credentials. Check the user and password in MONGODB_URI."
     if settings.MONGODB_URI:
         remedy = "Check that MongoDB is running there and that MONGODB_URI is right."
     else:

@@ -1,7 +1,8 @@
 """Settings shared by every environment; each value can come from the environment.
 
 Every variable read here is listed, with its default, in the README's
-configuration table and in ``.env.example``.
+configuration table and in ``.env.example``. Nothing here reads ``.env``
+(development settings do, see ``dotenv.py``) or starts a database.
 """
 
 from pathlib import Path
@@ -14,9 +15,6 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 env = environ.Env()
-# A developer's .env, never read in production (production.py sets the flag).
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -25,8 +23,6 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # --- Database -----------------------------------------------------------------
 MONGODB_URI = env("MONGODB_URI", default="")
 MONGODB_NAME = env("MONGODB_NAME", default="registrar")
-# Where the embedded server keeps its data when MONGODB_URI is unset.
-EMBEDDED_MONGODB_PATH = Path(env("EMBEDDED_MONGODB_PATH", default=str(BASE_DIR / "var" / "registrar.sqlite3")))
 
 
 def mongodb_database(uri: str, name: str) -> dict:

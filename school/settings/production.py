@@ -1,19 +1,21 @@
 """Production: everything from the environment, safe by default.
 
-Refuses to start without DJANGO_SECRET_KEY. Without MONGODB_URI it still runs
-on the embedded server (a single-machine deployment or a benchmark); a real
-deployment names its MongoDB with MONGODB_URI.
+Refuses to start without DJANGO_SECRET_KEY or MONGODB_URI. Production runs on
+the MongoDB that MONGODB_URI names: it never starts the embedded development
+server, never imports it, and never reads a ``.env`` file.
 """
 
-from school.embedded_mongo.launcher import ensure_server
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import EMBEDDED_MONGODB_PATH, MONGODB_NAME, MONGODB_URI, env, mongodb_database
+from .base import MONGODB_NAME, MONGODB_URI, env, mongodb_database
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
 
-DATABASES = {"default": mongodb_database(MONGODB_URI or ensure_server(EMBEDDED_MONGODB_PATH), MONGODB_NAME)}
+if not MONGODB_URI:
+    raise ImproperlyConfigured("Set the MONGODB_URI environment variable: production runs on a real MongoDB.")
+DATABASES = {"default": mongodb_database(MONGODB_URI, MONGODB_NAME)}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -4,10 +4,14 @@ Against a real MongoDB, Django's test runner creates and drops its own
 ``test_<MONGODB_NAME>`` database, so the suite never touches real data.
 """
 
-from school.embedded_mongo.testing import throwaway_server_uri
+from embedded_mongodb.testing import throwaway_server_uri
 
-from .base import *  # noqa: F403
-from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database, queued_mailers
+from .dotenv import read_dot_env
+
+read_dot_env()
+
+from .base import *  # noqa: E402, F403
+from .base import MONGODB_NAME, MONGODB_URI, mailer_from_url, mongodb_database, queued_mailers  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"

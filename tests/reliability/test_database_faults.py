@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from stack import embedded_database, gunicorn, manage, prepare, production_env, request  # noqa: E402
 
-from school.embedded_mongo import launcher  # noqa: E402
+from embedded_mongodb import launcher  # noqa: E402
 
 
 @pytest.fixture

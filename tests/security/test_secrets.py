@@ -84,6 +84,22 @@ def test_an_outage_tells_visitors_to_wait_and_names_no_host_port_or_password(
     assert not any(secret in caplog.text for secret in SECRETS)
 
 
+def test_refused_credentials_are_an_outage_for_visitors_and_a_clear_line_for_operators(
+    client, django_db_blocker, monkeypatch, caplog
+):
+    """What a running app meets when another server took its database's address after a restart."""
+    from pymongo.uri_parser import parse_uri
+
+    host, port = parse_uri(connection.settings_dict["HOST"])["nodelist"][0]
+    stranger = f"mongodb://app:{ENCODED}@{host}:{port}/?directConnection=true&authSource=admin"
+    with unreachable_database(stranger, django_db_blocker, monkeypatch):
+        page = client.get(reverse("catalog:course_list"))
+        api = client.get("/api/courses/")
+    assert page.status_code == 503 and api.status_code == 503
+    assert "refused the credentials" in caplog.text
+    assert not any(secret in caplog.text + page.content.decode() for secret in SECRETS)
+
+
 def test_a_command_on_an_unparseable_uri_prints_it_masked():
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--check"], capture_output=True, text=True, timeout=60,

@@ -1,10 +1,10 @@
 """mongoeco's SQLite work runs on the event-loop thread, one call at a time.
 
-:mod:`school.embedded_mongo.inline` replaces mongoeco's hand-off of every
-engine call to worker threads with a direct call. The first test checks
-where a call runs (in this process); the second drives the real server from
+:mod:`embedded_mongodb.inline` replaces mongoeco's hand-off of every
+engine call to worker threads with a direct call. The ``emulator`` tests
+check where a call runs (in this process); the last one drives a server from
 many clients at once, the way gunicorn's threads do, and checks that every
-operation completes with the right result.
+operation completes with the right result (on a real MongoDB too).
 """
 
 import asyncio
@@ -12,17 +12,18 @@ import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from pymongo import ReturnDocument
+
+from embedded_mongodb.engine import EmbeddedEngine
 
 _clock = contextvars.ContextVar("clock", default="unset")
 _set_by_call = contextvars.ContextVar("set_by_call", default="unset")
 
 
+@pytest.mark.emulator
 def test_engine_calls_run_on_the_event_loop_thread_with_the_callers_context(tmp_path):
-    import school.embedded_mongo.inline  # noqa: F401 - installs the direct calls in this process
-    from mongoeco.engines.sqlite import SQLiteEngine
-
-    engine = SQLiteEngine(str(tmp_path / "db.sqlite3"))
+    engine = EmbeddedEngine(str(tmp_path / "db.sqlite3"))
 
     def call():
         _set_by_call.set("leaked")
@@ -38,14 +39,12 @@ def test_engine_calls_run_on_the_event_loop_thread_with_the_callers_context(tmp_
     assert clock == "injected" and after == "unset"
 
 
+@pytest.mark.emulator
 def test_long_calls_and_calls_waiting_for_a_busy_engine_go_to_worker_threads(tmp_path):
     """A bulk insert may take seconds, and the loop must keep answering
     pymongo's heartbeats meanwhile; so must a call that would wait for the
     engine's lock while a worker holds it."""
-    import school.embedded_mongo.inline  # noqa: F401 - installs the direct calls in this process
-    from mongoeco.engines.sqlite import SQLiteEngine
-
-    engine = SQLiteEngine(str(tmp_path / "db.sqlite3"))
+    engine = EmbeddedEngine(str(tmp_path / "db.sqlite3"))
 
     def _insert_documents_sync():
         return threading.get_ident()
@@ -79,10 +78,10 @@ def test_long_calls_and_calls_waiting_for_a_busy_engine_go_to_worker_threads(tmp
     assert when_free == loop_thread
 
 
-def test_many_clients_at_once_are_all_served_exactly(client):
+def test_many_clients_at_once_are_all_served_exactly(new_database):
     """Eight clients interleave cursors (each holding a reader between
     batches), conditional updates and inserts on shared documents."""
-    database = client.inline_clients
+    database = new_database("clients")
     database.items.insert_many([{"_id": n, "n": n, "hits": 0} for n in range(200)])
     database.counter.insert_one({"_id": "seats", "taken": 0, "capacity": 50})
 

@@ -1,31 +1,30 @@
-"""The embedded server behaves like real MongoDB where Django needs it.
+"""The embedded server answers like real MongoDB where Django needs it.
 
-Each test talks over TCP, through pymongo, to a real embedded server process
-(``python -m school.embedded_mongo serve``), and asserts on results a real
-MongoDB returns. Most tests fail without one workaround in
-:mod:`school.embedded_mongo.compat`; the last ones guard behaviour mongoeco
-already gets right and the app relies on. No Django settings are needed.
+Each test talks pymongo over TCP to a server (an embedded server process, or
+the MongoDB that ``MONGODB_URI`` names) and asserts what a real MongoDB
+answers: the same assertions hold on both. Most fail on the embedded server
+without one change in :mod:`embedded_mongodb.compat`; the last ones guard
+behaviour mongoeco already gets right and the app relies on. The tests
+marked ``emulator`` count the work the embedded engine does for a join or a
+long ``$in``, in this process. No Django settings are needed.
 """
 
 import datetime
 import itertools
-import time
-from pathlib import Path
 
 import pytest
 from bson import Int64
+from mongoeco.core.aggregation import join_stages
+from mongoeco.core.filtering import QueryEngine
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 _database_numbers = itertools.count()
 
 
 @pytest.fixture
-def database(client):
-    return client[f"compat_{next(_database_numbers)}"]
+def database(new_database):
+    return new_database(f"compat{next(_database_numbers)}")
 
 
 def ids(cursor):
@@ -239,15 +238,23 @@ def test_push_and_add_to_set_skip_missing_values(database):
     assert summed == {"_id": None, "s": None}
 
 
-@pytest.fixture(scope="module")
-def blocks(client):
+def fill_blocks(database):
     """100 documents of 100 keys each, read-only: enough to tell a hash lookup
     from comparing every pair (mongoeco inserts are too slow for more)."""
-    collection = client.compat_shared.blocks
-    collection.insert_many(
+    database.blocks.insert_many(
         [{"_id": b, "name": f"block{b}", "keys": list(range(b * 100, (b + 1) * 100))} for b in range(100)]
     )
-    return collection
+    return database.blocks
+
+
+@pytest.fixture(scope="module")
+def blocks(new_database):
+    return fill_blocks(new_database("blocks"))
+
+
+@pytest.fixture(scope="module")
+def embedded_blocks(in_process):
+    return fill_blocks(in_process.compat_blocks)
 
 
 # 500 documents, each joining the block that holds its key.
@@ -256,40 +263,50 @@ KEYS_JOINED_TO_BLOCKS = [
     {"$project": {"_id": 0, "key": {"$range": [0, 10_000, 20]}}},
     {"$unwind": "$key"},
 ]
+KEYS = range(0, 10_000, 20)
+# select_related() as django-mongodb-backend sends it.
+LOOKUP_WITH_AN_EMPTY_PIPELINE = {
+    "from": "blocks", "pipeline": [], "as": "block", "localField": "key", "foreignField": "keys",
+}
+# A filter on a related model as django-mongodb-backend sends it.
+LOOKUP_WITH_A_PIPELINE = {
+    "from": "blocks",
+    "let": {"key": "$key"},
+    "pipeline": [
+        {"$match": {"$expr": {"$ne": [{"$mod": ["$$key", 200]}, 0]}}},
+        {"$project": {"name": 1}},
+    ],
+    "as": "block",
+    "localField": "key",
+    "foreignField": "keys",
+}
 
 
-def test_lookup_with_an_empty_pipeline_joins_by_hash(blocks):
-    # select_related() as django-mongodb-backend sends it.
-    lookup = {"from": "blocks", "pipeline": [], "as": "block", "localField": "key", "foreignField": "keys"}
-    started = time.monotonic()
-    joined = list(blocks.aggregate([*KEYS_JOINED_TO_BLOCKS, {"$lookup": lookup}, {"$unwind": "$block"}]))
-    assert [(document["key"], document["block"]["_id"]) for document in joined] == [
-        (k, k // 100) for k in range(0, 10_000, 20)
-    ]
-    # Comparing every pair of documents took about 5 s.
-    assert time.monotonic() - started < 3
+def join_blocks(blocks, lookup):
+    return list(blocks.aggregate([*KEYS_JOINED_TO_BLOCKS, {"$lookup": lookup}, {"$unwind": "$block"}]))
+
+
+def test_lookup_with_an_empty_pipeline_is_the_field_join(blocks):
+    joined = join_blocks(blocks, LOOKUP_WITH_AN_EMPTY_PIPELINE)
+    assert [(document["key"], document["block"]["_id"]) for document in joined] == [(k, k // 100) for k in KEYS]
 
 
 def test_lookup_with_a_pipeline_runs_it_on_each_documents_matches(blocks):
-    # A filter on a related model as django-mongodb-backend sends it.
-    lookup = {
-        "from": "blocks",
-        "let": {"key": "$key"},
-        "pipeline": [
-            {"$match": {"$expr": {"$ne": [{"$mod": ["$$key", 200]}, 0]}}},
-            {"$project": {"name": 1}},
-        ],
-        "as": "block",
-        "localField": "key",
-        "foreignField": "keys",
-    }
-    started = time.monotonic()
-    joined = list(blocks.aggregate([*KEYS_JOINED_TO_BLOCKS, {"$lookup": lookup}, {"$unwind": "$block"}]))
+    joined = join_blocks(blocks, LOOKUP_WITH_A_PIPELINE)
     assert [(document["key"], document["block"]) for document in joined] == [
-        (k, {"_id": k // 100, "name": f"block{k // 100}"}) for k in range(0, 10_000, 20) if k % 200
+        (k, {"_id": k // 100, "name": f"block{k // 100}"}) for k in KEYS if k % 200
     ]
-    # Comparing every pair of documents took about 6 s.
-    assert time.monotonic() - started < 3
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("lookup", [LOOKUP_WITH_AN_EMPTY_PIPELINE, LOOKUP_WITH_A_PIPELINE], ids=["empty", "pipeline"])
+def test_a_lookup_compares_each_document_with_its_matches_only(embedded_blocks, count_calls, lookup):
+    """MongoDB finds a document's matches with an index; mongoeco compared
+    every document with every block (500 x 100 pairs: 5 to 6 s) unless it
+    could hash-join, which it did only without a pipeline."""
+    pairs = count_calls(join_stages, "_lookup_matches")
+    assert join_blocks(embedded_blocks, lookup)
+    assert len(pairs) == len(KEYS)
 
 
 # --- $in and $nin ------------------------------------------------------------
@@ -309,16 +326,26 @@ def test_in_and_nin_accept_thousands_of_values(database):
     assert database.c.delete_many({"n": {"$in": many}}).deleted_count == 10
 
 
-def test_long_in_lists_are_looked_up_in_a_set(blocks):
-    even_blocks = range(0, 100, 2)
-    started = time.monotonic()
-    keys = [b * 100 + 7 for b in even_blocks] + list(range(10_000, 11_000))
-    assert blocks.count_documents({"keys": {"$in": keys}}) == 50
-    names = [f"block{b}" for b in even_blocks] + [f"other{n}" for n in range(30_000)]
-    assert blocks.count_documents({"name": {"$nin": names}}) == 50
-    # Comparing each value with each listed one, or hashing the list again
-    # for each document, took 5 to 10 s.
-    assert time.monotonic() - started < 3
+LONG_IN = [b * 100 + 7 for b in range(0, 100, 2)] + list(range(10_000, 11_000))
+LONG_NIN = [f"block{b}" for b in range(0, 100, 2)] + [f"other{n}" for n in range(30_000)]
+
+
+def test_long_in_and_nin_lists_match_exactly(blocks):
+    assert blocks.count_documents({"keys": {"$in": LONG_IN}}) == 50
+    assert blocks.count_documents({"name": {"$nin": LONG_NIN}}) == 50
+
+
+@pytest.mark.emulator
+def test_long_in_lists_are_looked_up_in_a_set(embedded_blocks, count_calls):
+    """Each listed value is hashed once per query, and each stored value
+    looked up in the set: comparing each stored value with each listed one,
+    or hashing the list again for each document, took 5 to 10 s."""
+    hashed = count_calls(QueryEngine, "_hashable_in_lookup_key")
+    compared = count_calls(QueryEngine, "_query_equality_matches")
+    assert embedded_blocks.count_documents({"keys": {"$in": LONG_IN}}) == 50
+    assert embedded_blocks.count_documents({"name": {"$nin": LONG_NIN}}) == 50
+    stored_values = 100 * 100 + 100
+    assert len(hashed) + len(compared) <= len(LONG_IN) + len(LONG_NIN) + stored_values
 
 
 # --- Indexes -----------------------------------------------------------------

@@ -3,12 +3,9 @@
 Why: mongoeco evaluates a query in Python, so even a read by primary key
 costs milliseconds of the server's one core, and Django asks the same
 questions on every page view (the logged-in user, the catalog's count and its
-first page). Profiled on the benchmark's school (200 courses, 2,000
-students), the catalog page spent ~90 ms in the server per view: a count
-(~40 ms, a ``$group`` evaluated per document), the page of courses with its
-term (~35 ms) and the user (~10 ms). Real MongoDB answers those from its
-cache in microseconds; this gives the embedded server the same property for
-reads that repeat.
+first page). Real MongoDB answers those from its cache in microseconds; this
+gives the embedded server the same property for reads that repeat (what it
+saved: ``docs/performance.md``).
 
 Correctness rests on one rule: an answer is reused only while no command
 that could change what it read has run since, or is running.
@@ -39,8 +36,8 @@ that could change what it read has run since, or is running.
   are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
   first out.
 
-Server process only, pinned like :mod:`school.embedded_mongo.compat`; the
-tests in ``tests/embedded_mongo/test_query_cache.py`` fail without it.
+Used by :class:`.proxy.EmbeddedExecutor`; the tests in
+``tests/test_query_cache.py`` fail without it.
 """
 
 import copy
@@ -49,10 +46,6 @@ from typing import NamedTuple
 
 from mongoeco.core.aggregation.runtime import _require_unwind_spec
 from mongoeco.errors import OperationFailure
-
-from .pin import require_pinned_mongoeco
-
-require_pinned_mongoeco(__name__)
 
 MAX_DOCUMENTS = 1000
 # Documents held in all answers together (a few tens of MB at most).

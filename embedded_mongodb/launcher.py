@@ -2,7 +2,8 @@
 
 Any process in the checkout (``runserver``, gunicorn, ``manage.py shell``,
 ``createsuperuser``...) calls :func:`ensure_server` and gets the URI of the
-one server that owns the data file, starting it if none runs.
+one server that owns the data file, with its credentials, starting the
+server if none runs. Runs in the client's process: no mongoeco import here.
 """
 
 import fcntl
@@ -15,7 +16,22 @@ import sys
 import time
 from pathlib import Path
 
-from .files import ALREADY_RUNNING_EXIT_CODE, log_path, port_path, state_path
+from pymongo import MongoClient
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from .credentials import Credentials, credentials_for
+from .files import (
+    ALREADY_RUNNING_EXIT_CODE,
+    log_path,
+    open_private,
+    port_path,
+    private_directory,
+    start_lock_path,
+    state_path,
+    write_private,
+)
+
+AUTHENTICATION_FAILED = 18
 
 # mongoeco rebuilds its index entries from every document when it opens a
 # file: a second or two for the demo school, tens of seconds for the
@@ -24,12 +40,13 @@ from .files import ALREADY_RUNNING_EXIT_CODE, log_path, port_path, state_path
 START_TIMEOUT_SECONDS = 300.0
 
 
-class EmbeddedServerError(RuntimeError):
-    pass
+class EmbeddedServerError(ConnectionFailure):
+    """The embedded server could not be started or reached: for the client,
+    a database it cannot connect to, as pymongo's ConnectionFailure says."""
 
 
-def uri_for(host: str, port: int) -> str:
-    return f"mongodb://{host}:{port}/?directConnection=true"
+def uri_for(host: str, port: int, credentials: Credentials) -> str:
+    return f"mongodb://{credentials.userinfo()}@{host}:{port}/?directConnection=true"
 
 
 def running_server(data_path: Path) -> dict | None:
@@ -50,18 +67,40 @@ def ensure_server(data_path: Path, *, idle_timeout: float | None = 60.0) -> str:
     it) and exits by itself after ``idle_timeout`` seconds without clients.
     """
     data_path = Path(data_path).resolve()
-    data_path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(data_path.parent)
+    credentials = credentials_for(data_path)
     if state := running_server(data_path):
-        return uri_for(state["host"], state["port"])
+        return _checked_uri(data_path, state, credentials)
     # Serialise starters so that two commands launched together start one server.
-    with open(data_path.with_name(data_path.name + ".start"), "a+") as starter_lock:
+    with os.fdopen(open_private(start_lock_path(data_path), os.O_RDWR), "r+") as starter_lock:
         fcntl.flock(starter_lock, fcntl.LOCK_EX)
         if state := running_server(data_path):
-            return uri_for(state["host"], state["port"])
+            return _checked_uri(data_path, state, credentials)
         process = start_server(data_path, port=_remembered_port(data_path), idle_timeout=idle_timeout)
         state = wait_for_server(data_path, process)
-        port_path(data_path).write_text(str(state["port"]))
-    return uri_for(state["host"], state["port"])
+        write_private(port_path(data_path), str(state["port"]))
+    return uri_for(state["host"], state["port"], credentials)
+
+
+def _checked_uri(data_path: Path, state: dict, credentials: Credentials) -> str:
+    """The URI of the server the state file names, once it has accepted the
+    data file's credentials: a process that took over its pid and port
+    (after the server was killed) is refused with one clear line."""
+    uri = uri_for(state["host"], state["port"], credentials)
+    try:
+        with MongoClient(uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000) as client:
+            client.admin.command("ping")
+    except OperationFailure as error:
+        if error.code != AUTHENTICATION_FAILED:
+            raise
+        raise EmbeddedServerError(
+            f"{state['host']}:{state['port']} refuses the credentials of {data_path}: another program holds "
+            f"the embedded server's port. Stop it, or delete {state_path(data_path)} to start a new server."
+        ) from None
+    except PyMongoError:
+        # Not answering (yet): the caller's own connection reports it.
+        pass
+    return uri
 
 
 def _remembered_port(data_path: Path) -> int:
@@ -87,16 +126,16 @@ def start_server(
     data_path: Path, *, port: int = 0, idle_timeout: float | None = None
 ) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "school.embedded_mongo", "serve",
+        sys.executable, "-m", "embedded_mongodb", "serve",
         "--path", str(data_path), "--port", str(port),
     ]
     if idle_timeout is not None:
         command += ["--idle-timeout", str(idle_timeout)]
-    log = open(log_path(data_path), "ab")
+    log = os.fdopen(open_private(log_path(data_path), os.O_WRONLY | os.O_APPEND), "ab")
     try:
         return subprocess.Popen(
             command,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

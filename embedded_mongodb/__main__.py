@@ -1,4 +1,4 @@
-"""``python -m school.embedded_mongo serve|start|stop --path FILE``."""
+"""``python -m embedded_mongodb serve|start|stop --path FILE``."""
 
 import argparse
 import asyncio
@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from . import launcher
-from .files import ALREADY_RUNNING_EXIT_CODE
+from .files import ALREADY_RUNNING_EXIT_CODE, private_directory
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m school.embedded_mongo")
+    parser = argparse.ArgumentParser(prog="python -m embedded_mongodb")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("serve", help="serve one data file over the MongoDB wire protocol (foreground)")
     run.add_argument("--host", default="127.0.0.1")
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         command.add_argument("--path", required=True, type=Path, help="SQLite data file")
     args = parser.parse_args(argv)
     data_path = args.path.resolve()
-    data_path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(data_path.parent)
     if args.command == "start":
         was_running = launcher.running_server(data_path) is not None
         print(launcher.ensure_server(data_path, idle_timeout=None))

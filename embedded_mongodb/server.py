@@ -1,10 +1,11 @@
-"""The embedded server process: ``python -m school.embedded_mongo serve``.
+"""The embedded server process: ``python -m embedded_mongodb serve``.
 
 One server owns one data file. It holds an exclusive ``flock`` on
 ``<data>.lock`` for its whole life, so a second server for the same file
 refuses to start, and a server killed with SIGKILL releases the lock with
 its process. Once it listens it publishes ``<data>.json`` (pid, host, port)
-for :mod:`school.embedded_mongo.launcher` to find.
+for :mod:`embedded_mongodb.launcher` to find. It answers only clients that
+authenticate with the data file's credentials (:mod:`.credentials`).
 """
 
 import asyncio
@@ -15,13 +16,28 @@ import os
 import signal
 from pathlib import Path
 
-from . import compat
-from .files import lock_path, state_path
+from mongoeco.wire.auth import WireAuthUser
+
+from .credentials import Credentials, credentials_for
+from .engine import EmbeddedEngine
+from .files import lock_path, make_private, open_private, server_files, state_path, write_private
+from .patches import install
+from .proxy import EmbeddedProxyServer
+
+# What a client may use: MongoDB's default mechanism, the only one pymongo
+# and mongoeco agree on (mongoeco's SCRAM-SHA-1 skips MongoDB's password digest).
+MECHANISMS = ("SCRAM-SHA-256",)
+
+
+def make_server(data_path: str, *, host: str, port: int, credentials: Credentials) -> EmbeddedProxyServer:
+    install()
+    user = WireAuthUser(credentials.user, credentials.password, source="admin", mechanisms=MECHANISMS)
+    return EmbeddedProxyServer(engine=EmbeddedEngine(data_path), host=host, port=port, auth_users=(user,))
 
 
 def acquire_lock(data_path: Path):
     """Return the open lock file, or None when another server owns the data."""
-    handle = open(lock_path(data_path), "a+")
+    handle = os.fdopen(open_private(lock_path(data_path), os.O_RDWR), "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -31,15 +47,14 @@ def acquire_lock(data_path: Path):
 
 
 def write_state(data_path: Path, host: str, port: int) -> None:
-    target = state_path(data_path)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(json.dumps({"pid": os.getpid(), "host": host, "port": port}))
-    # rename() is atomic: a reader never sees a half-written state file.
-    temporary.replace(target)
+    write_private(state_path(data_path), json.dumps({"pid": os.getpid(), "host": host, "port": port}))
 
 
 async def serve(data_path: Path, host: str, port: int, idle_timeout: float | None) -> None:
-    server = compat.make_server(str(data_path), host=host, port=port)
+    # SQLite creates the data file and its -wal and -shm companions: 0600 too.
+    os.umask(0o077)
+    make_private(server_files(data_path))
+    server = make_server(str(data_path), host=host, port=port, credentials=credentials_for(data_path))
     address = await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -55,7 +70,7 @@ async def serve(data_path: Path, host: str, port: int, idle_timeout: float | Non
         await server.close()
 
 
-async def _wait_until_stopped(server, stop: asyncio.Event, idle_timeout: float | None) -> None:
+async def _wait_until_stopped(server: EmbeddedProxyServer, stop: asyncio.Event, idle_timeout: float | None) -> None:
     """Return on a signal, or once no client has been connected for idle_timeout.
 
     A server that a one-off ``manage.py`` command started for itself goes away
@@ -69,6 +84,6 @@ async def _wait_until_stopped(server, stop: asyncio.Event, idle_timeout: float |
             await asyncio.wait_for(stop.wait(), tick)
         if idle_timeout is None:
             continue
-        idle_for = idle_for + tick if compat.connection_count(server) == 0 else 0.0
+        idle_for = idle_for + tick if server.connection_count() == 0 else 0.0
         if idle_for >= idle_timeout:
             return

@@ -1,10 +1,12 @@
-"""Workarounds for the gaps between mongoeco and real MongoDB.
+"""Answers mongoeco gives differently from MongoDB, made MongoDB's.
 
-Pinned to one mongoeco version: each workaround reaches into mongoeco's
-internals, so an upgrade must re-run ``tests/embedded_mongo`` and drop what
-mongoeco has fixed. Every workaround restores a behaviour of real MongoDB
-(a result, or the cost of a query Django sends all the time) and has a test
-that fails without it. They are applied once, when this module is imported.
+Each change restores what a real MongoDB answers to a command Django
+(django-mongodb-backend) or pymongo sends, or the cost MongoDB pays for it,
+and has a test in ``tests/test_compat.py`` that fails without it. Importing
+this module changes nothing: :class:`.proxy.EmbeddedExecutor` rewrites the
+commands, :class:`.engine.EmbeddedEngine` inherits
+:class:`LongMembershipLists`, and :func:`.patches.install` registers
+``EXPRESSION_OPERATORS`` and applies ``REPLACEMENTS``.
 """
 
 import dataclasses
@@ -19,7 +21,6 @@ from mongoeco.core.aggregation import (
     grouping_stages,
     join_stages,
     preparation,
-    register_aggregation_expression_operator,
     stages,
 )
 from mongoeco.core.aggregation.accumulators import _coerce_accumulator_specs
@@ -30,34 +31,14 @@ from mongoeco.core.bson_scalars import BsonDecimal128, BsonDouble, BsonInt32, Bs
 from mongoeco.core.codec import DocumentCodec
 from mongoeco.core.filtering import QueryEngine
 from mongoeco.core.paths import get_document_value
-from mongoeco.engines import sqlite as sqlite_engine
 from mongoeco.engines import sqlite_query
-from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.errors import OperationFailure
 from mongoeco.types import default_index_name, normalize_index_keys
-from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-from .pin import require_pinned_mongoeco
-
-require_pinned_mongoeco(__name__)
+# --- Commands (rewritten by proxy.EmbeddedExecutor) ----------------------------
 
 
-# --- Commands ---------------------------------------------------------------
-
-
-class CompatProxyServer(AsyncMongoEcoProxyServer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        build_context = self._executor._build_request_context
-
-        def compat_command_context(body, **context_kwargs):
-            body = _rename_in_own_database(_canonical_command_name(body, self._surface))
-            return build_context(body, **context_kwargs)
-
-        self._executor._build_request_context = compat_command_context
-
-
-def _canonical_command_name(body: dict, surface) -> dict:
+def canonical_command_name(body: dict, surface) -> dict:
     """Real MongoDB matches some command names case-insensitively.
 
     pymongo's ``server_info()`` sends ``buildinfo``; mongoeco knows only
@@ -72,7 +53,7 @@ def _canonical_command_name(body: dict, surface) -> dict:
     return body
 
 
-def _rename_in_own_database(body: dict) -> dict:
+def rename_in_own_database(body: dict) -> dict:
     """Real MongoDB takes ``renameCollection`` on the admin database, with full
     namespaces: pymongo's ``Collection.rename()`` (so Django's AlterModelTable
     and RenameModel) sends it there. mongoeco accepts it only on the database
@@ -86,7 +67,7 @@ def _rename_in_own_database(body: dict) -> dict:
     return body
 
 
-# --- Expressions ------------------------------------------------------------
+# --- Expressions (registered by patches.install) --------------------------------
 
 
 def _not_expression(document, spec, variables, dialect, context):
@@ -287,7 +268,6 @@ def _apply_accumulators(bucket, accumulator_specs, document, variables=None, **k
 
 _SQL_MEMBERSHIP_LIMIT = 100
 _original_translate_membership = sqlite_query._translate_membership
-_original_translate_in_with_multikey = SQLiteEngine._translate_in_with_multikey
 _original_in_lookup_key = QueryEngine._hashable_in_lookup_key
 _original_prepare_membership_values = QueryEngine._prepare_membership_values.__func__
 _prepared_memberships = {}
@@ -310,9 +290,13 @@ def _translate_membership(field, values, **kwargs):
     return _original_translate_membership(field, values, **kwargs)
 
 
-def _translate_in_with_multikey(self, collection_id, db_name, coll_name, plan, index):
-    _require_short_membership(plan.values)
-    return _original_translate_in_with_multikey(self, collection_id, db_name, coll_name, plan, index)
+class LongMembershipLists:
+    """The engine's half of the long-list fallback: its ``$in`` translation
+    over a multikey index asks for it too."""
+
+    def _translate_in_with_multikey(self, collection_id, db_name, coll_name, plan, index):
+        _require_short_membership(plan.values)
+        return super()._translate_in_with_multikey(collection_id, db_name, coll_name, plan, index)
 
 
 def _in_lookup_key(value, *, collation=None):
@@ -357,16 +341,15 @@ def _prepare_membership_values(cls, values, *, null_matches_undefined, collation
 
 # --- Indexes ----------------------------------------------------------------
 
-_original_create_index = sqlite_engine._sqlite_create_index
-
-
-def _create_index(conn, *, keys, name, collation, partial_filter_expression, load_indexes, **kwargs):
+def without_distinct_indexes(load_indexes, *, keys, name, collation, partial_filter_expression):
     """Real MongoDB identifies an index by key pattern, collation and
     partialFilterExpression: two indexes on one key pattern with different
     filters (and names) coexist, each unique one enforced only on the
     documents its filter matches (django-allauth's EmailAddress migrations
-    need this). mongoeco refuses any second index on a key pattern, so hide
-    the indexes that differ in filter or collation from its conflict check.
+    need this). mongoeco refuses any second index on a key pattern: the
+    ``load_indexes`` its index creation checks conflicts with, without the
+    indexes that differ in filter or collation (used by
+    :func:`.writes.create_index`).
     """
     key = normalize_index_keys(keys)
     index_name = name or default_index_name(key)
@@ -381,17 +364,7 @@ def _create_index(conn, *, keys, name, collation, partial_filter_expression, loa
             )
         )
 
-    return _original_create_index(
-        conn,
-        keys=keys,
-        name=name,
-        collation=collation,
-        partial_filter_expression=partial_filter_expression,
-        load_indexes=lambda db_name, coll_name: [
-            index for index in load_indexes(db_name, coll_name) if not distinct_index(index)
-        ],
-        **kwargs,
-    )
+    return lambda db_name, coll_name: [index for index in load_indexes(db_name, coll_name) if not distinct_index(index)]
 
 
 def _list_indexes_document(self, collection_name, document):
@@ -408,29 +381,17 @@ def _list_indexes_document(self, collection_name, document):
     return listed
 
 
-DocumentCodec.encode = staticmethod(_encode)
-AsyncDatabaseAdminService._normalize_list_indexes_document_for_collection = _list_indexes_document
-register_aggregation_expression_operator("$not", _not_expression)
-register_aggregation_expression_operator("$rand", _rand_expression)
-register_aggregation_expression_operator("$dateTrunc", _date_trunc_expression)
-preparation._prepare_builtin_stage = _prepare_builtin_stage
-sqlite_query._translate_membership = _translate_membership
-SQLiteEngine._translate_in_with_multikey = _translate_in_with_multikey
-QueryEngine._hashable_in_lookup_key = staticmethod(_in_lookup_key)
-QueryEngine._prepare_membership_values = classmethod(_prepare_membership_values)
-sqlite_engine._sqlite_create_index = _create_index
-grouping_stages._apply_accumulators = _apply_accumulators
-join_stages._apply_lookup = stages._apply_lookup = _apply_lookup
+EXPRESSION_OPERATORS = {"$not": _not_expression, "$rand": _rand_expression, "$dateTrunc": _date_trunc_expression}
 
-
-def make_server(path: str, *, host: str, port: int) -> AsyncMongoEcoProxyServer:
-    from . import inline, speed, writes  # noqa: F401 - importing them installs the faster calls, reads and writes
-    from .query_cache import QueryCache
-
-    server = CompatProxyServer(engine=SQLiteEngine(path), host=host, port=port)
-    server._executor.execute_prepared = QueryCache().wrap(server._executor.execute_prepared)
-    return server
-
-
-def connection_count(server: AsyncMongoEcoProxyServer) -> int:
-    return len(server._handlers)
+REPLACEMENTS = (
+    (DocumentCodec, "encode", staticmethod(_encode)),
+    (AsyncDatabaseAdminService, "_normalize_list_indexes_document_for_collection", _list_indexes_document),
+    (preparation, "_prepare_builtin_stage", _prepare_builtin_stage),
+    (sqlite_query, "_translate_membership", _translate_membership),
+    (QueryEngine, "_hashable_in_lookup_key", staticmethod(_in_lookup_key)),
+    (QueryEngine, "_prepare_membership_values", classmethod(_prepare_membership_values)),
+    (grouping_stages, "_apply_accumulators", _apply_accumulators),
+    # stages imports _apply_lookup from join_stages under the same name.
+    (join_stages, "_apply_lookup", _apply_lookup),
+    (stages, "_apply_lookup", _apply_lookup),
+)

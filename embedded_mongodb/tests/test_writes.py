@@ -1,24 +1,27 @@
 """Writes skip work no client can observe, with the same results.
 
-:mod:`school.embedded_mongo.writes` shares one SQLite index among all
+:mod:`embedded_mongodb.writes` shares one SQLite index among all
 single-field (and all multikey) Mongo indexes, keeps no change-stream outbox,
-and shares index catalogs that hold ObjectIds. These tests talk pymongo to
-real embedded server processes over throw-away data files, and look into
-the SQLite file (read-only) where the saving is structural. No Django.
+shares index catalogs that hold ObjectIds, pools reader connections and makes
+expression indexes partial. The unmarked tests assert what MongoDB answers
+and run against a real MongoDB too; the ``emulator`` ones talk to embedded
+server processes over throw-away data files and look into the SQLite file
+(read-only) where the saving is structural. No Django.
 """
 
 import contextlib
 import itertools
 import re
 import sqlite3
-import time
 
 import pytest
 from bson import ObjectId, Regex
 from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from school.embedded_mongo import launcher
+from embedded_mongodb import launcher
+from embedded_mongodb.engine import EmbeddedEngine
+from embedded_mongodb.patches import install
 
 _collection_numbers = itertools.count()
 ENTRY_INDEX_SQL = "(collection_id, index_name, type_score, element_key, storage_key)"
@@ -26,6 +29,7 @@ ENTRY_INDEX_SQL = "(collection_id, index_name, type_score, element_key, storage_
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """An embedded server whose data file the test may read."""
     data_path = tmp_path_factory.mktemp("writes") / "db.sqlite3"
     uri = launcher.ensure_server(data_path, idle_timeout=None)
     try:
@@ -36,13 +40,18 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def database(server):
+def embedded_database(server):
     return server[1].writes
 
 
 @pytest.fixture
-def collection(database):
-    return database[f"c{next(_collection_numbers)}"]
+def embedded_collection(embedded_database):
+    return embedded_database[f"c{next(_collection_numbers)}"]
+
+
+@pytest.fixture
+def collection(new_database):
+    return new_database("writes")[f"c{next(_collection_numbers)}"]
 
 
 def sqlite_rows(data_path, sql, params=()):
@@ -75,10 +84,11 @@ def fill(collection, count=30):
 # --- one shared SQLite index ---------------------------------------------------
 
 
-def test_single_field_indexes_share_one_sqlite_index(server, database):
+@pytest.mark.emulator
+def test_single_field_indexes_share_one_sqlite_index(server, embedded_database):
     data_path, _ = server
     for name in ("x1", "x2"):
-        collection = database[name]
+        collection = embedded_database[name]
         fill(collection)
         for field in ("a", "b", "tags"):
             collection.create_index(field)
@@ -137,9 +147,10 @@ def test_unique_indexes_are_still_enforced(collection):
     assert ids(collection.find({"u": 1})) == ids(collection.find({"u": 1, "a": 1}))
 
 
-def test_dropping_an_index_or_a_collection_keeps_the_others_working(server, database):
+@pytest.mark.emulator
+def test_dropping_an_index_or_a_collection_keeps_the_others_working(server, embedded_database):
     data_path, _ = server
-    kept, dropped = database.keep_me, database.drop_me
+    kept, dropped = embedded_database.keep_me, embedded_database.drop_me
     for collection in (kept, dropped):
         fill(collection)
         collection.create_index("a")
@@ -147,9 +158,9 @@ def test_dropping_an_index_or_a_collection_keeps_the_others_working(server, data
         collection.create_index("tags")
     kept.drop_index("a_1")
     dropped.drop()
-    database.drop_me_too.insert_one({"a": 1})
-    database.drop_me_too.create_index("a")
-    database.drop_me_too.drop_index("a_1")
+    embedded_database.drop_me_too.insert_one({"a": 1})
+    embedded_database.drop_me_too.create_index("a")
+    embedded_database.drop_me_too.drop_index("a_1")
     # mongoeco dropped the SQLite index of each dropped Mongo index; the
     # shared one stays for the rest.
     assert entry_indexes(data_path, "scalar_index_entries") == ["scidx_shared"]
@@ -166,6 +177,7 @@ def test_dropping_an_index_or_a_collection_keeps_the_others_working(server, data
     assert ids(dropped.find({"a": 4}).hint("a_1")) == [1]
 
 
+@pytest.mark.emulator
 def test_dropping_a_database_keeps_other_databases_indexes(server):
     data_path, client = server
     for name in ("writes_gone", "writes_stays"):
@@ -176,6 +188,7 @@ def test_dropping_a_database_keeps_other_databases_indexes(server):
     assert ids(client.writes_stays.items.find({"a": 1}).hint("a_1")) == [n for n in range(30) if n % 5 == 1]
 
 
+@pytest.mark.emulator
 def test_files_with_one_sqlite_index_per_mongo_index_still_work(tmp_path):
     """A data file written before (scidx_<hash>, mkidx_<hash> per index) opens
     and works as it did: reads, unique checks, drops of its own indexes."""
@@ -232,45 +245,47 @@ def test_files_with_one_sqlite_index_per_mongo_index_still_work(tmp_path):
 # --- no change-stream outbox --------------------------------------------------------
 
 
-def test_writes_record_no_change_events(server, collection):
+@pytest.mark.emulator
+def test_writes_record_no_change_events(server, embedded_collection):
     data_path, _ = server
-    collection.create_index("a")
-    fill(collection)
-    collection.insert_one({"_id": "one", "a": 1})
-    collection.update_one({"_id": "one"}, {"$inc": {"a": 1}})
-    collection.update_many({"a": {"$gte": 3}}, {"$set": {"big": True}})
-    collection.replace_one({"_id": "one"}, {"a": 9})
-    collection.find_one_and_update({"_id": 1}, {"$set": {"b": "x"}})
-    collection.delete_one({"_id": "one"})
-    collection.delete_many({"a": 0})
+    embedded_collection.create_index("a")
+    fill(embedded_collection)
+    embedded_collection.insert_one({"_id": "one", "a": 1})
+    embedded_collection.update_one({"_id": "one"}, {"$inc": {"a": 1}})
+    embedded_collection.update_many({"a": {"$gte": 3}}, {"$set": {"big": True}})
+    embedded_collection.replace_one({"_id": "one"}, {"a": 9})
+    embedded_collection.find_one_and_update({"_id": 1}, {"$set": {"b": "x"}})
+    embedded_collection.delete_one({"_id": "one"})
+    embedded_collection.delete_many({"a": 0})
     # mongoeco appended every write to a transactional outbox (and kept an
     # identity row per event after compaction): sequence 94 after a migrate.
     assert sqlite_rows(data_path, "SELECT COUNT(*) FROM change_outbox") == [(0,)]
     assert sqlite_rows(data_path, "SELECT COUNT(*) FROM change_outbox_identities") == [(0,)]
     assert sqlite_rows(data_path, "SELECT seq FROM sqlite_sequence WHERE name = 'change_outbox'") in ([], [(0,)])
-    assert collection.count_documents({}) == 30 - 6  # "one" came and went; a == 0 for six
+    assert embedded_collection.count_documents({}) == 30 - 6  # "one" came and went; a == 0 for six
 
 
-def test_writes_in_a_transaction_still_commit_and_abort(server, collection):
+@pytest.mark.emulator
+def test_writes_in_a_transaction_still_commit_and_abort(server, embedded_collection):
     _, client = server
-    collection.insert_one({"_id": 1, "n": 0})
+    embedded_collection.insert_one({"_id": 1, "n": 0})
     with client.start_session() as session:
         with session.start_transaction():
-            collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
-            collection.insert_one({"_id": 2}, session=session)
-    assert collection.find_one({"_id": 1})["n"] == 1 and collection.find_one({"_id": 2}) == {"_id": 2}
+            embedded_collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
+            embedded_collection.insert_one({"_id": 2}, session=session)
+    assert embedded_collection.find_one({"_id": 1})["n"] == 1 and embedded_collection.find_one({"_id": 2}) == {"_id": 2}
     with client.start_session() as session:
         session.start_transaction()
-        collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
-        collection.insert_one({"_id": 3}, session=session)
+        embedded_collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
+        embedded_collection.insert_one({"_id": 3}, session=session)
         session.abort_transaction()
-    assert collection.find_one({"_id": 1})["n"] == 1 and collection.find_one({"_id": 3}) is None
+    assert embedded_collection.find_one({"_id": 1})["n"] == 1 and embedded_collection.find_one({"_id": 3}) is None
 
 
 @pytest.mark.parametrize("target", ["collection", "database", "client"])
-def test_change_streams_fail_as_on_a_standalone_server(server, target):
-    _, client = server
-    watched = {"collection": client.writes.watched, "database": client.writes, "client": client}[target]
+def test_change_streams_fail_as_on_a_standalone_server(client, new_database, target):
+    database = new_database("watched")
+    watched = {"collection": database.watched, "database": database, "client": client}[target]
     with pytest.raises(OperationFailure) as caught:
         watched.watch()
     assert caught.value.code == 40573
@@ -286,10 +301,11 @@ def test_a_change_stream_stage_fails_as_on_a_standalone_server(collection):
 # --- index catalogs with ObjectIds are shared --------------------------------------
 
 
+@pytest.mark.emulator
 def test_index_catalogs_holding_object_ids_are_shared():
     """Django's unique constraints carry ObjectId bounds in a partial filter;
     mongoeco then deep-copied the collection's index list on every use."""
-    import school.embedded_mongo.writes  # noqa: F401 - installs the patches in this process
+    install()
     from mongoeco._types._bson_objectid import ObjectId as MongoecoObjectId
     from mongoeco.engines._sqlite_index_catalog import SQLiteIndexCatalog
     from mongoeco.types import EngineIndexRecord
@@ -330,8 +346,9 @@ def test_partial_unique_index_with_object_id_bounds_is_enforced(collection):
 # --- multi updates pinned to one _id ---------------------------------------------
 
 
+@pytest.mark.emulator
 def test_a_multi_update_pinned_to_one_id_is_a_single_update():
-    from school.embedded_mongo.writes import pins_one_document
+    from embedded_mongodb.writes import pins_one_document
 
     oid = ObjectId()
     assert pins_one_document({"_id": oid})
@@ -374,6 +391,7 @@ def test_updates_pinned_to_one_id_count_and_apply_as_before(collection):
     assert collection.count_documents({"code": "a"}) == 1
 
 
+@pytest.mark.emulator
 def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypatch):
     """The server answers it without the find-then-update of a multi update
     (~1.7 times the cost of a single update): the wire layer's update is
@@ -382,9 +400,10 @@ def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypa
 
     from mongoeco.api._async import _collection_modify
 
-    from school.embedded_mongo import writes
+    from embedded_mongodb import writes
 
-    assert _collection_modify.execute_server_update is writes._execute_server_update
+    install()
+    assert _collection_modify.execute_server_update is writes.execute_server_update
     handed_on = []
 
     async def execute_server_update(collection, query, change, **options):
@@ -392,9 +411,9 @@ def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypa
 
     monkeypatch.setattr(writes, "_original_execute_server_update", execute_server_update)
     pinned = {"$and": [{"_id": ObjectId()}, {"k": {"$gte": 0}}]}
-    asyncio.run(writes._execute_server_update(None, pinned, {"$inc": {"k": 1}}, multi=True, sort={"k": 1}))
-    asyncio.run(writes._execute_server_update(None, {"k": {"$gte": 0}}, {"$inc": {"k": 1}}, multi=True))
-    asyncio.run(writes._execute_server_update(None, pinned, {"k": 1}, multi=True, replacement=True))
+    asyncio.run(writes.execute_server_update(None, pinned, {"$inc": {"k": 1}}, multi=True, sort={"k": 1}))
+    asyncio.run(writes.execute_server_update(None, {"k": {"$gte": 0}}, {"$inc": {"k": 1}}, multi=True))
+    asyncio.run(writes.execute_server_update(None, pinned, {"k": 1}, multi=True, replacement=True))
     assert handed_on == [
         {"multi": False, "replacement": False},
         {"multi": True, "replacement": False},
@@ -405,20 +424,20 @@ def test_a_multi_update_pinned_to_one_id_takes_the_single_document_path(monkeypa
 # --- reader connections are reused ------------------------------------------------
 
 
+@pytest.mark.emulator
 def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeypatch):
     """A read of more than one document got a new SQLite connection (pragmas
     and a parse of the whole schema) and closed it afterwards. Pooled ones
     are reused, and each new read still sees every write committed before it."""
-    import school.embedded_mongo.speed  # noqa: F401 - installs the read patches in this process
     from mongoeco import MongoClient as InProcessClient
-    from mongoeco.engines.sqlite import SQLiteEngine
 
-    from school.embedded_mongo import writes
+    from embedded_mongodb import writes
 
     opened = []
     connect = sqlite3.connect
     monkeypatch.setattr(writes.sqlite3, "connect", lambda *args, **kwargs: opened.append(args) or connect(*args, **kwargs))
-    client = InProcessClient(SQLiteEngine(str(tmp_path / "db.sqlite3")))
+    install()
+    client = InProcessClient(EmbeddedEngine(str(tmp_path / "db.sqlite3")))
     try:
         things = client.db.things
         things.insert_many([{"n": n} for n in range(10)])
@@ -432,24 +451,25 @@ def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeyp
         client.close()
 
 
-def test_open_cursors_keep_their_own_snapshots(collection):
+@pytest.mark.emulator
+def test_open_cursors_keep_their_own_snapshots(embedded_collection):
     """Each open cursor holds a reader connection (and its snapshot) until it
     is exhausted; the pool never hands one to two cursors."""
-    fill(collection)
-    early = collection.find({}, batch_size=4, sort=[("_id", 1)])
+    fill(embedded_collection)
+    early = embedded_collection.find({}, batch_size=4, sort=[("_id", 1)])
     first = next(early)
-    collection.insert_one({"_id": "late", "k": 1})
-    later = collection.find({}, batch_size=4, sort=[("_id", 1)])
+    embedded_collection.insert_one({"_id": "late", "k": 1})
+    later = embedded_collection.find({}, batch_size=4, sort=[("_id", 1)])
     seen_early, seen_later = [first["_id"]], []
     for a, b in itertools.zip_longest(early, later):
         if a is not None:
             seen_early.append(a["_id"])
         if b is not None:
             seen_later.append(b["_id"])
-        collection.insert_one({"k": 2})
+        embedded_collection.insert_one({"k": 2})
     assert len(seen_early) == 30 and "late" not in seen_early
     assert len(seen_later) == 31 and "late" in seen_later
-    assert collection.count_documents({}) == 31 + 31
+    assert embedded_collection.count_documents({}) == 31 + 31
 
 
 # --- expression indexes cover their own collection --------------------------------
@@ -466,41 +486,45 @@ def expression_indexes(data_path, database, collection):
     return {name: statements[name] for (name,) in names}
 
 
-def test_expression_indexes_hold_only_their_own_collection(server, database):
+@pytest.mark.emulator
+def test_expression_indexes_hold_only_their_own_collection(server, embedded_database):
     """Each used to span every document of every collection, so each write
     added an entry to all of the app's 52."""
     data_path, _ = server
-    collection = database[f"c{next(_collection_numbers)}"]
+    collection = embedded_database[f"c{next(_collection_numbers)}"]
     collection.create_index("k")
     collection.create_index([("a", 1), ("b", -1)], unique=True)
-    indexes = expression_indexes(data_path, database, collection)
+    indexes = expression_indexes(data_path, embedded_database, collection)
     assert len(indexes) == 2
     for statement in indexes.values():
         assert statement.endswith(f"WHERE db_name = 'writes' AND coll_name = '{collection.name}'")
 
 
-def test_reads_seek_partial_indexes_and_hints_still_work(collection):
-    collection.create_index("k", unique=True)
-    collection.create_index([("a", 1), ("b", 1)])
-    collection.insert_many([{"k": f"v{n}", "a": n % 3, "b": n} for n in range(30)])
+@pytest.mark.emulator
+def test_reads_seek_partial_indexes_and_hints_still_work(embedded_collection):
+    embedded_collection.create_index("k", unique=True)
+    embedded_collection.create_index([("a", 1), ("b", 1)])
+    embedded_collection.insert_many([{"k": f"v{n}", "a": n % 3, "b": n} for n in range(30)])
     for query in ({"$and": [{"b": {"$gte": 0}}, {"a": 1}]}, {"k": "v4", "b": {"$lt": 10}}):
-        steps = collection.database.command("explain", {"find": collection.name, "filter": query})["details"]
+        explain = {"find": embedded_collection.name, "filter": query}
+        steps = embedded_collection.database.command("explain", explain)["details"]
         assert any("USING INDEX idx_" in step and "<expr>=?" in step for step in steps["engine_details"]), steps
-    assert [d["b"] for d in collection.find({"a": 1}).hint([("a", 1), ("b", 1)])] == list(range(1, 30, 3))
-    assert [d["b"] for d in collection.find({}).sort([("a", 1), ("b", 1)]).limit(3)] == [0, 3, 6]
-    assert collection.find_one({"k": "v7"}, hint="k_1")["b"] == 7
+    assert [d["b"] for d in embedded_collection.find({"a": 1}).hint([("a", 1), ("b", 1)])] == list(range(1, 30, 3))
+    assert [d["b"] for d in embedded_collection.find({}).sort([("a", 1), ("b", 1)]).limit(3)] == [0, 3, 6]
+    assert embedded_collection.find_one({"k": "v7"}, hint="k_1")["b"] == 7
     with pytest.raises(DuplicateKeyError):
-        collection.insert_one({"k": "v7"})
+        embedded_collection.insert_one({"k": "v7"})
 
 
-def test_a_renamed_collection_gets_its_partial_indexes_back(server, database):
+@pytest.mark.emulator
+def test_a_renamed_collection_gets_its_partial_indexes_back(server, embedded_database):
     data_path, _ = server
-    collection = database[f"c{next(_collection_numbers)}"]
+    collection = embedded_database[f"c{next(_collection_numbers)}"]
     collection.create_index("k")
     collection.insert_many([{"k": n} for n in range(20)])
-    renamed = database[f"{collection.name}_renamed"]
+    renamed = embedded_database[f"{collection.name}_renamed"]
     collection.rename(renamed.name)
-    (statement,) = expression_indexes(data_path, database, renamed).values()
+    (statement,) = expression_indexes(data_path, embedded_database, renamed).values()
     assert statement.endswith(f"WHERE db_name = 'writes' AND coll_name = '{renamed.name}'")
     assert [d["k"] for d in renamed.find({"k": {"$gte": 17}}).hint("k_1")] == [17, 18, 19]
     assert renamed.count_documents({"k": 3}) == 1 and collection.count_documents({}) == 0

@@ -1,10 +1,10 @@
 """Repeated reads come from memory, and never a stale answer.
 
-The first tests drive :class:`school.embedded_mongo.query_cache.QueryCache`
+The first tests (``emulator``) drive :class:`embedded_mongodb.query_cache.QueryCache`
 directly with a stand-in for mongoeco's executor, to show what it reuses and
-when it must not. The rest talk over TCP, through pymongo, to a real embedded
-server process (which has the cache) and check that every kind of write is
-seen by the next read, as on real MongoDB.
+when it must not. The rest talk pymongo over TCP to a server (an embedded
+server process, which has the cache, or a real MongoDB) and check that every
+kind of write is seen by the next read, as on real MongoDB.
 """
 
 import asyncio
@@ -15,8 +15,10 @@ from types import SimpleNamespace
 import pytest
 from pymongo.errors import OperationFailure
 
-from school.embedded_mongo import compat, query_cache
-from school.embedded_mongo.query_cache import MAX_DOCUMENTS, QueryCache
+from embedded_mongodb import query_cache
+from embedded_mongodb.credentials import Credentials
+from embedded_mongodb.query_cache import MAX_DOCUMENTS, QueryCache
+from embedded_mongodb.server import make_server
 
 
 class FakeExecutor:
@@ -59,6 +61,7 @@ def run(executor):
     return lambda context: asyncio.run(cached(context))
 
 
+@pytest.mark.emulator
 def test_a_repeated_read_is_answered_without_running_it(run, executor):
     first = run(command("find", filter={"code": "ART101"}))
     second = run(command("find", filter={"code": "ART101"}))
@@ -66,11 +69,13 @@ def test_a_repeated_read_is_answered_without_running_it(run, executor):
     assert executor.ran == ["find"]
 
 
+@pytest.mark.emulator
 def test_the_caller_cannot_change_the_stored_answer(run, executor):
     run(command("find"))["cursor"]["firstBatch"].clear()
     assert run(command("find"))["cursor"]["firstBatch"] == [{"n": 1}]
 
 
+@pytest.mark.emulator
 def test_a_different_question_is_run(run, executor):
     run(command("find", filter={"n": 1}))
     run(command("find", filter={"n": 1.0}))
@@ -80,6 +85,7 @@ def test_a_different_question_is_run(run, executor):
     assert len(executor.ran) == 5
 
 
+@pytest.mark.emulator
 def test_a_write_to_the_collection_is_seen_by_the_next_read(run, executor):
     run(command("find"))
     run(command("update", updates=[]))
@@ -87,6 +93,7 @@ def test_a_write_to_the_collection_is_seen_by_the_next_read(run, executor):
     assert executor.ran == ["find", "update", "find"]
 
 
+@pytest.mark.emulator
 def test_a_write_to_another_collection_keeps_the_answer(run, executor):
     run(command("find"))
     run(command("insert", "users", documents=[]))
@@ -94,6 +101,7 @@ def test_a_write_to_another_collection_keeps_the_answer(run, executor):
     assert executor.ran == ["find", "insert"]
 
 
+@pytest.mark.emulator
 def test_a_write_to_a_joined_collection_is_seen(run, executor):
     pipeline = [{"$lookup": {"from": "terms", "localField": "term_id", "foreignField": "_id", "as": "term"}}]
     run(command("aggregate", pipeline=pipeline, cursor={}))
@@ -110,6 +118,7 @@ PREREQUISITES = [
 ]
 
 
+@pytest.mark.emulator
 def test_an_empty_join_of_nothing_stops_depending_on_the_joined_collection(run, executor):
     """A course without prerequisites: no link from it, so what the joined
     courses hold cannot change the (empty) answer."""
@@ -125,6 +134,7 @@ def test_an_empty_join_of_nothing_stops_depending_on_the_joined_collection(run, 
     assert executor.ran[-2:] == ["insert", "aggregate"]
 
 
+@pytest.mark.emulator
 def test_an_empty_join_still_depends_on_the_joined_collection_when_its_own_documents_match(run, executor):
     executor.base_documents = 1  # links from course 7 whose courses the join did not find
     ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0)
@@ -143,6 +153,7 @@ def test_an_empty_join_still_depends_on_the_joined_collection_when_its_own_docum
     [{"$addFields": {"from_id": 7}}, {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id",
                                                   "as": "T3"}}, {"$match": {"from_id": 7}}],
 ])
+@pytest.mark.emulator
 def test_joins_that_may_bring_documents_or_filter_on_joined_fields_are_not_probed(run, executor, pipeline):
     ask = command("aggregate", "links", pipeline=pipeline, cursor={}, documents=0)
     for _ in range(3):
@@ -152,6 +163,7 @@ def test_joins_that_may_bring_documents_or_filter_on_joined_fields_are_not_probe
 
 
 @pytest.mark.parametrize("name", ["commitTransaction", "abortTransaction", "renameCollection", "dropDatabase"])
+@pytest.mark.emulator
 def test_any_other_command_that_may_write_is_seen_everywhere(run, executor, name):
     run(command("find"))
     other_database = command(name, 1)
@@ -161,6 +173,7 @@ def test_any_other_command_that_may_write_is_seen_everywhere(run, executor, name
     assert executor.ran == ["find", name, "find"]
 
 
+@pytest.mark.emulator
 def test_a_join_with_another_database_is_not_cached(run, executor):
     pipeline = [{"$lookup": {"from": {"db": "other", "coll": "terms"}, "localField": "t", "foreignField": "_id",
                              "as": "term"}}]
@@ -169,6 +182,7 @@ def test_a_join_with_another_database_is_not_cached(run, executor):
     assert executor.ran == ["aggregate", "aggregate"]
 
 
+@pytest.mark.emulator
 def test_the_oldest_answers_make_room(executor, monkeypatch):
     monkeypatch.setattr(query_cache, "MAX_CACHED_DOCUMENTS", 3)
     cache = QueryCache()
@@ -180,6 +194,7 @@ def test_the_oldest_answers_make_room(executor, monkeypatch):
     assert executor.ran.count("find") == 6
 
 
+@pytest.mark.emulator
 def test_harmless_commands_keep_the_answers(run, executor):
     run(command("find"))
     run(command("ping", 1))
@@ -188,6 +203,7 @@ def test_harmless_commands_keep_the_answers(run, executor):
     assert executor.ran == ["find", "ping", "getMore"]
 
 
+@pytest.mark.emulator
 def test_a_read_that_overlaps_a_write_is_not_stored(executor):
     cached = QueryCache().wrap(executor.execute)
 
@@ -200,6 +216,7 @@ def test_a_read_that_overlaps_a_write_is_not_stored(executor):
     assert executor.ran == ["find", "update", "find"]
 
 
+@pytest.mark.emulator
 def test_reads_in_a_transaction_are_not_cached(run, executor):
     run(command("find", transaction=True))
     run(command("find", transaction=True))
@@ -212,12 +229,14 @@ def test_reads_in_a_transaction_are_not_cached(run, executor):
     [{"$sample": {"size": 1}}],
     [{"$match": {"$expr": {"$lt": ["$at", "$$NOW"]}}}],
 ])
+@pytest.mark.emulator
 def test_reads_that_depend_on_the_clock_or_chance_are_not_cached(run, executor, pipeline):
     run(command("aggregate", pipeline=pipeline, cursor={}))
     run(command("aggregate", pipeline=pipeline, cursor={}))
     assert executor.ran == ["aggregate", "aggregate"]
 
 
+@pytest.mark.emulator
 def test_djangos_count_pipeline_is_cached_although_it_mentions_the_clock(run, executor):
     # django-mongodb-backend's QuerySet.count(): $$NOW is added, then projected away.
     pipeline = [
@@ -232,6 +251,7 @@ def test_djangos_count_pipeline_is_cached_although_it_mentions_the_clock(run, ex
     assert executor.ran == ["aggregate"]
 
 
+@pytest.mark.emulator
 def test_pipelines_that_write_count_as_writes(run, executor):
     run(command("find", "report"))
     run(command("aggregate", pipeline=[{"$out": "report"}], cursor={}))
@@ -239,15 +259,17 @@ def test_pipelines_that_write_count_as_writes(run, executor):
     assert executor.ran == ["find", "aggregate", "find"]
 
 
+@pytest.mark.emulator
 def test_large_answers_are_not_kept(run, executor):
     run(command("find", documents=MAX_DOCUMENTS + 1))
     run(command("find", documents=MAX_DOCUMENTS + 1))
     assert executor.ran == ["find", "find"]
 
 
+@pytest.mark.emulator
 def test_the_embedded_server_answers_through_the_cache():
-    server = compat.make_server(":memory:", host="127.0.0.1", port=0)
-    assert server._executor.execute_prepared.__qualname__.startswith(QueryCache.wrap.__qualname__)
+    server = make_server(":memory:", host="127.0.0.1", port=0, credentials=Credentials("user", "password"))
+    assert server._executor._cached_execute.__qualname__.startswith(QueryCache.wrap.__qualname__)
 
 
 # --- Over the wire: every write is seen by the next read ---------------------
@@ -256,8 +278,8 @@ _numbers = itertools.count()
 
 
 @pytest.fixture
-def database(client):
-    return client[f"cache_{next(_numbers)}"]
+def database(new_database):
+    return new_database(f"cache{next(_numbers)}")
 
 
 def test_reads_see_inserts_updates_and_deletes(database):
