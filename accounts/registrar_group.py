@@ -7,6 +7,7 @@ migrated, so a data migration could not assign them) and by
 ``manage.py setup_registrar_group``.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, Permission
@@ -78,7 +79,6 @@ def setup_registrar_group(*, using: str = DEFAULT_DB_ALIAS) -> GroupSetup:
 
 def setup_registrar_group_after_migrate(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """post_migrate handler, called once per migrated app: acts once every permission exists."""
-    try:
+    # A later app's post_migrate, once its permissions exist, calls again.
+    with contextlib.suppress(PermissionsMissing):
         setup_registrar_group(using=using)
-    except PermissionsMissing:
-        pass  # a later app's post_migrate, once its permissions exist, calls again

@@ -24,7 +24,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import (  # noqa: E402
-    CSRF_TOKEN, HOST, ROOT, embedded_database, fire, gunicorn, percentiles_ms, prepare, production_env,
+    CSRF_TOKEN,
+    HOST,
+    ROOT,
+    embedded_database,
+    fire,
+    gunicorn,
+    percentiles_ms,
+    prepare,
+    production_env,
 )
 
 RESULTS = ROOT / "bench" / "results"

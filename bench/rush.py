@@ -38,7 +38,9 @@ def rush(students: int, seats: int, workers: int, threads: int) -> dict:
     statuses = Counter(status for status, _ in results)
     by_status = Counter(document["status"] for document in documents)
     pairs = Counter((document["student_id"], document["course_id"]) for document in documents)
-    waitlist = sorted((d for d in documents if d["status"] == "waitlisted"), key=lambda d: (d["waitlisted_at"], d["_id"]))
+    waitlist = sorted(
+        (d for d in documents if d["status"] == "waitlisted"), key=lambda d: (d["waitlisted_at"], d["_id"])
+    )
     report = {
         "students": students, "seats": seats, "workers": workers, "threads": threads,
         "seconds": round(elapsed, 2), "enrollments_per_second": round(students / elapsed, 1),

@@ -63,18 +63,17 @@ def embedded_database(directory: Path):
 def gunicorn(env: dict, workers: int = 2, threads: int = 4):
     env = {**env, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)}
     base = f"http://{env['GUNICORN_BIND']}"
-    log = open(Path(env.get("BENCH_LOG", os.devnull)), "a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "school.wsgi", "--config", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(base, process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with open(Path(env.get("BENCH_LOG", os.devnull)), "a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "school.wsgi", "--config", "gunicorn.conf.py"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(base, process)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def wait_until_up(base: str, process, timeout: float = 60) -> None:

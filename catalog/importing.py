@@ -80,7 +80,8 @@ def _csv_rows(text: str, name: str) -> list[Row]:
     columns = [column.strip() for column in reader.fieldnames or []]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
-        raise ImportFileError(f"{name}: missing column(s): {', '.join(missing)} (found: {', '.join(columns) or 'none'})")
+        found = ", ".join(columns) or "none"
+        raise ImportFileError(f"{name}: missing column(s): {', '.join(missing)} (found: {found})")
     rows = []
     try:
         for record in reader:

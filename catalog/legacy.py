@@ -60,7 +60,7 @@ class UserPlan:
 
 def plan_users(path: Path) -> UserPlan:
     plan = UserPlan()
-    existing = {email: number for email, number in User.objects.values_list("email", "student_number")}
+    existing = dict(User.objects.values_list("email", "student_number"))
     numbers = {number: email for email, number in existing.items()}
     seen_emails, seen_numbers = {}, {}
     for row in read_rows(path):
@@ -74,11 +74,15 @@ def plan_users(path: Path) -> UserPlan:
         if email in seen_emails:
             plan.errors.append(RowError(row.line, "email", f"{email} already appears on line {seen_emails[email]}"))
         elif number in seen_numbers:
-            plan.errors.append(RowError(row.line, "user_id", f"{number} already appears on line {seen_numbers[number]}"))
+            plan.errors.append(
+                RowError(row.line, "user_id", f"{number} already appears on line {seen_numbers[number]}")
+            )
         elif email in existing and existing[email] == number:
             plan.unchanged.append(email)
         elif email in existing:
-            plan.errors.append(RowError(row.line, "email", f"{email} belongs to student {existing[email]}, not {number}"))
+            plan.errors.append(
+                RowError(row.line, "email", f"{email} belongs to student {existing[email]}, not {number}")
+            )
         elif number in numbers:
             plan.errors.append(RowError(row.line, "user_id", f"student number {number} belongs to {numbers[number]}"))
         else:

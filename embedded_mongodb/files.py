@@ -6,6 +6,7 @@ here is created 0600 (and set so if an older version left it readable), and
 a directory this package creates is 0700.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -58,10 +59,8 @@ def private_directory(path: Path) -> None:
 
 def make_private(paths: list[Path]) -> None:
     for path in paths:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.chmod(path, PRIVATE_FILE)
-        except FileNotFoundError:
-            pass
 
 
 def open_private(path: Path, flags: int) -> int:

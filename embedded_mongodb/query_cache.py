@@ -110,13 +110,15 @@ class QueryCache:
             result = await execute(context)
             if self._versions_of(context.db_name, names) != before or not _complete(result):
                 return result
-            if entry is not None and len(names) > 1 and entry.versions[:2] == before[:2] and _empty(result) \
-                    and await self._base_is_empty(execute, context):
-                # Only a joined collection changed since the last answer, and
-                # the collection read first holds nothing the filter asks for:
-                # nothing joined can reach the answer until that one changes.
-                if self._versions_of(context.db_name, names[:1]) == before[:2]:
-                    names, before = names[:1], before[:2]
+            # Only a joined collection changed since the last answer, and the
+            # collection read first holds nothing the filter asks for: nothing
+            # joined can reach the answer until that one changes.
+            if (
+                entry is not None and len(names) > 1 and entry.versions[:2] == before[:2] and _empty(result)
+                and await self._base_is_empty(execute, context)
+                and self._versions_of(context.db_name, names[:1]) == before[:2]
+            ):
+                names, before = names[:1], before[:2]
             self._store(key, names, before, result)
             return result
 

@@ -712,7 +712,8 @@ async def _load_collection_documents(self, collection_name):
                 {foreign: {"$in": keys}}, comment=self._comment, max_time_ms=self._max_time_ms,
                 dialect=getattr(self._collection, "mongodb_dialect", aggregation_cursor.MONGODB_DIALECT_70),
             )
-            documents = [document async for document in self._scan_collection_with_operation(collection_name, operation)]
+            scan = self._scan_collection_with_operation(collection_name, operation)
+            documents = [document async for document in scan]
     if documents is None:
         documents = await _original_load_collection_documents(self, collection_name)
     plan.loaded[collection_name] = documents

@@ -200,7 +200,9 @@ def _recreate_partial_indexes(conn, db_name, coll_name, new_name) -> None:
         "SELECT physical_name FROM indexes WHERE db_name = ? AND coll_name = ? AND physical_name IS NOT NULL",
         (db_name, new_name),
     ).fetchall():
-        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (physical_name,)).fetchone()
+        row = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (physical_name,)
+        ).fetchone()
         if row and row[0].endswith(old_where):
             recreate.append((physical_name, row[0][: -len(old_where)] + f" WHERE {_namespace_sql(db_name, new_name)}"))
     if not recreate:

@@ -73,7 +73,7 @@ class QueryLimitMiddleware:
 
     def __call__(self, request):
         try:
-            request.GET  # parsed now, so that a refusal happens here
+            _ = request.GET  # parsed now, so that a refusal happens here
         except TooManyFieldsSent:
             return too_many_parameters(request)
         return self.get_response(request)

@@ -269,10 +269,9 @@ def test_writes_record_no_change_events(server, embedded_collection):
 def test_writes_in_a_transaction_still_commit_and_abort(server, embedded_collection):
     _, client = server
     embedded_collection.insert_one({"_id": 1, "n": 0})
-    with client.start_session() as session:
-        with session.start_transaction():
-            embedded_collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
-            embedded_collection.insert_one({"_id": 2}, session=session)
+    with client.start_session() as session, session.start_transaction():
+        embedded_collection.update_one({"_id": 1}, {"$inc": {"n": 1}}, session=session)
+        embedded_collection.insert_one({"_id": 2}, session=session)
     assert embedded_collection.find_one({"_id": 1})["n"] == 1 and embedded_collection.find_one({"_id": 2}) == {"_id": 2}
     with client.start_session() as session:
         session.start_transaction()
@@ -435,7 +434,9 @@ def test_readers_reuse_pooled_connections_and_see_every_commit(tmp_path, monkeyp
 
     opened = []
     connect = sqlite3.connect
-    monkeypatch.setattr(writes.sqlite3, "connect", lambda *args, **kwargs: opened.append(args) or connect(*args, **kwargs))
+    monkeypatch.setattr(
+        writes.sqlite3, "connect", lambda *args, **kwargs: opened.append(args) or connect(*args, **kwargs)
+    )
     install()
     client = InProcessClient(EmbeddedEngine(str(tmp_path / "db.sqlite3")))
     try:

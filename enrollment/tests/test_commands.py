@@ -193,7 +193,9 @@ def test_import_courses_reports_every_bad_row_and_writes_nothing(tmp_path, term)
 
 
 def test_import_courses_skip_invalid_imports_the_good_rows(tmp_path, term):
-    path = write(tmp_path, "mixed.csv", "code,title,credits,term,capacity\nCS101,Fine,3,fall-2026,10\nCS102,Bad,0,fall-2026,10\n")
+    path = write(
+        tmp_path, "mixed.csv", "code,title,credits,term,capacity\nCS101,Fine,3,fall-2026,10\nCS102,Bad,0,fall-2026,10\n"
+    )
     err = StringIO()
     out = run("import_courses", str(path), "--skip-invalid", stderr=err)
     assert "1 created, 0 updated, 0 unchanged, 1 invalid row(s) skipped" in out
@@ -202,7 +204,10 @@ def test_import_courses_skip_invalid_imports_the_good_rows(tmp_path, term):
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("missing.csv", "code,title\nCS101,X\n", "missing.csv: missing column(s): credits, term, capacity (found: code, title)"),
+    (
+        "missing.csv", "code,title\nCS101,X\n",
+        "missing.csv: missing column(s): credits, term, capacity (found: code, title)",
+    ),
     ("latin1.csv", "code,title,credits,term,capacity\nCS101,Café,3,fall-2026,1\n".encode("latin-1"),
      "latin1.csv is not UTF-8 text: byte 0xe9 on line 2; save it as UTF-8"),
     ("broken.json", '[{"code": "CS101",\n "title": }]', "broken.json: line 2, column 11: Expecting value"),

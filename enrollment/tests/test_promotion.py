@@ -130,9 +130,9 @@ def test_a_promotion_racing_the_students_own_enrolls_never_double_books(term):
         enrollment_create(student=holder, course=fresh(full))
 
         at_once([
-            lambda: enrollment_create(student=student, course=fresh(full)),
-            lambda: enrollment_create(student=student, course=fresh(clashing)),
-            lambda: drop(holder, full),
+            lambda student=student, full=full: enrollment_create(student=student, course=fresh(full)),
+            lambda student=student, clashing=clashing: enrollment_create(student=student, course=fresh(clashing)),
+            lambda holder=holder, full=full: drop(holder, full),
         ])
 
         active = [e.course for e in Enrollment.objects.filter(student=student).active().with_course()]

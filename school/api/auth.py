@@ -7,7 +7,6 @@ from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import ApiToken
 
-
 logger = logging.getLogger(__name__)
 
 # Schemes named in the log when refused; any other value may be a credential

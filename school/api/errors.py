@@ -62,7 +62,7 @@ class InvalidInput(Exception):
 
 def errors(*statuses: int) -> dict:
     """The documented error responses of an endpoint, for its ``response=`` mapping."""
-    return {status: ErrorOut for status in statuses}
+    return dict.fromkeys(statuses, ErrorOut)
 
 
 def api_error(status: int, code: str | None = None, message: str | None = None, *, fields=None, reasons=None,

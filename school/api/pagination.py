@@ -1,10 +1,6 @@
 """Pages of a list: a count and the addresses of the next and previous pages."""
 
-from typing import Generic, TypeVar
-
 from ninja import Field, Schema
-
-T = TypeVar("T")
 
 PAGE_SIZE = 20
 # Deep enough for any real list; bounds the skip a request can ask MongoDB for.
@@ -15,7 +11,7 @@ class PageParams(Schema):
     page: int = Field(1, ge=1, le=MAX_PAGE)
 
 
-class Page(Schema, Generic[T]):
+class Page[T](Schema):
     count: int
     next: str | None
     previous: str | None

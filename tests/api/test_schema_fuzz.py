@@ -22,7 +22,9 @@ ROLES = ["anonymous", "student", "staff"]
 @pytest.fixture(params=ROLES)
 def headers(request, db):
     """The role's credentials, and a course to enroll in."""
-    CourseFactory(code="CS101", capacity=1, meeting_days="MW", starts_at=datetime.time(14), ends_at=datetime.time(15, 15))
+    CourseFactory(
+        code="CS101", capacity=1, meeting_days="MW", starts_at=datetime.time(14), ends_at=datetime.time(15, 15)
+    )
     if request.param == "anonymous":
         return {}
     user = UserFactory() if request.param == "student" else RegistrarFactory()
