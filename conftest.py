@@ -9,6 +9,7 @@ permissions in place. Tests ask for the database with the ``db`` fixture
 (or a fixture that needs it), never with ``@pytest.mark.django_db``.
 """
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,12 @@ def registrar_client(client, registrar):
 
 
 SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
+
+
+def pytest_sessionstart(session):
+    """Screenshots of this run only: the browser tests of several workers write there side by side."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):
