@@ -52,11 +52,12 @@ class LineChart:
 
 
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50… at or above value: a scale that reads at a glance."""
+    """The smallest round number (1, 2, 3, 4, 5, 6, 8 or 10 times a power of ten) at or above
+    value: a scale that reads at a glance and fills most of the chart's height."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+    return next(step * power for step in (1, 2, 3, 4, 5, 6, 8, 10) if step * power >= value)
 
 
 def line_chart(labels: list[str], lines: list[tuple[str, str, list[int]]]) -> LineChart:
