@@ -9,7 +9,6 @@ permissions in place. Tests ask for the database with the ``db`` fixture
 (or a fixture that needs it), never with ``@pytest.mark.django_db``.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -74,13 +73,7 @@ def registrar_client(client, registrar):
 SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
 
 
-def pytest_sessionstart(session):
-    """Screenshots of this run only: the browser tests of several workers write there side by side."""
-    if not hasattr(session.config, "workerinput"):
-        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-
-
 def pytest_terminal_summary(terminalreporter):
     """Say where the browser test left its screenshots (its own output is captured)."""
-    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.rglob("*.png")):
         terminalreporter.write_line(f"browser journey screenshots: {SCREENSHOTS}")

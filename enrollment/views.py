@@ -79,7 +79,7 @@ def term_dashboard_section(sender, *, request, **kwargs) -> str:
         "fill_summary": departments and (
             "Fullest: " + ", ".join(
                 f"{d.code} {d.fill_rate:.0%}" for d in sorted(departments, key=lambda d: -d.fill_rate)[:3]
-            ) + ". Every department in the table below."
+            ) + "."
         ),
         "daily": line_chart(
             [f"{day.day:%b} {day.day.day}" for day in days],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 LINE_WIDTH, LINE_HEIGHT = 640, 240
 # Room for the y axis labels on the left and the x axis labels below.
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 30
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def line_chart(labels: list[str], lines: list[tuple[str, str, list[int]]]) -> Li
 
 
 BAR_WIDTH, BAR_HEIGHT, BAR_GAP = 640, 22, 8
-BAR_LABELS, BAR_TEXT = 72, 150  # room for the names on the left and the figures on the right
+BAR_LABELS, BAR_TEXT = 72, 180  # room for the names on the left and the figures on the right
 
 
 @dataclass(frozen=True)

@@ -111,9 +111,9 @@ class PageChecker:
     """Checks pages at desktop and phone size, keeps screenshots of both, and collects what axe
     reported below "serious" for a report beside the screenshots."""
 
-    def __init__(self, page, report_name: str):
+    def __init__(self, page, folder: Path):
         self.page = page
-        self.report_name = report_name
+        self.folder = folder
         self.source = axe_source()
         self.minor: dict[str, list[dict]] = {}
 
@@ -123,7 +123,7 @@ class PageChecker:
         assert_no_serious_violations(name, violations)
         if violations:
             self.minor[name] = violations
-        self.page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
+        self.page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True)
 
     def phone(self, name: str) -> None:
         self.page.set_viewport_size(PHONE)
@@ -131,7 +131,7 @@ class PageChecker:
             assert_fits_the_screen(self.page, name)
             small = small_touch_targets(self.page)
             assert not small, f"{name}: touch targets under {TOUCH_TARGET} px on a phone: {small}"
-            self.page.screenshot(path=SCREENSHOTS / f"{name}-phone.png", full_page=True)
+            self.page.screenshot(path=self.folder / f"{name}-phone.png", full_page=True)
         finally:
             self.page.set_viewport_size(DESKTOP)
 
@@ -141,8 +141,8 @@ class PageChecker:
 
     def write_report(self) -> Path:
         """The violations below "serious", page by page, as Markdown beside the screenshots."""
-        path = SCREENSHOTS / f"accessibility-{self.report_name}.md"
-        lines = [f"# axe-core: what remains below \"serious\" ({self.report_name})", ""]
+        path = self.folder / "accessibility.md"
+        lines = ["# What axe-core reported below \"serious\"", ""]
         if not self.minor:
             lines.append("Nothing: every page passed every rule.")
         for name, violations in self.minor.items():

@@ -7,6 +7,7 @@ are skipped, unless REQUIRE_BROWSER is set (as .ci/run does), where they fail.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,6 @@ def browser():
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Playwright's sync API runs an event loop in this thread; Django's
     # async-safety check would otherwise refuse the ORM calls made here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -39,6 +39,15 @@ def browser():
         yield launched
         launched.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="module")
+def screenshots(request) -> Path:
+    """This module's folder under test-artifacts/screenshots/, emptied first (modules run side by side)."""
+    folder = SCREENSHOTS / request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The registrar's pages in headless Chromium on demo data: the admin's main pages and the API docs.
 
 Each is checked with axe-core (no serious or critical violation) and
-photographed (``admin-*-desktop.png``, ``api-docs-desktop.png``), beside
-``accessibility-admin.md``, the list of what axe reported below "serious".
+photographed into test-artifacts/screenshots/admin_pages/ (``admin-*-desktop.png``,
+``api-docs-desktop.png``, the term dashboard alone in ``admin-dashboard.png``),
+beside ``accessibility.md``, the list of what axe reported below "serious".
 The admin home's term dashboard is photographed on a phone too.
 """
 
@@ -18,7 +19,7 @@ from catalog.models import Course, Term
 from enrollment.demo import DEMO_STUDENT_EMAIL, REGISTRAR_EMAIL, seed_demo
 from enrollment.models import Enrollment, EnrollmentEvent
 
-from .checks import SCREENSHOTS, PageChecker
+from .checks import PageChecker
 from .conftest import log_in
 
 pytestmark = pytest.mark.browser
@@ -37,13 +38,13 @@ def spread_over_the_enrollment_window(term: Term) -> None:
         EnrollmentEvent.objects.filter(pk__in=pks).update(created_at=opened + datetime.timedelta(days=day, hours=2))
 
 
-def test_the_admin_and_the_api_docs_on_demo_data(browser_page, live_server):
+def test_the_admin_and_the_api_docs_on_demo_data(browser_page, live_server, screenshots):
     seed_demo(students=150, seed=16)
     term = Term.objects.current_or_next().first()
     spread_over_the_enrollment_window(term)
     page = browser_page
     log_in(page, live_server, User.objects.get(email=REGISTRAR_EMAIL))
-    check = PageChecker(page, "admin")
+    check = PageChecker(page, screenshots)
     course = Course.objects.filter(term=term).order_by("-waitlist_count").first()
     pages = [
         ("admin-home", reverse("admin:index")),
@@ -64,8 +65,9 @@ def test_the_admin_and_the_api_docs_on_demo_data(browser_page, live_server):
     page.goto(reverse("admin:index"))
     assert page.get_by_role("heading", name=f"{term.name} at a glance").is_visible()
     assert page.get_by_role("img", name="Enrolled and waitlisted at the end of each day").is_visible()
+    page.locator(".term-dashboard").screenshot(path=screenshots / "admin-dashboard.png")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=SCREENSHOTS / "admin-home-phone.png", full_page=True)
+    page.screenshot(path=screenshots / "admin-home-phone.png", full_page=True)
 
     page.goto("/api/docs/")
     page.get_by_text("/api/courses/").first.wait_for()

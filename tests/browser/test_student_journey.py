@@ -2,9 +2,9 @@
 
 Every page is checked with axe-core (no serious or critical violation), at
 390 x 844 for sideways scrolling and touch targets, and photographed at both
-sizes into test-artifacts/screenshots/ (``<page>-desktop.png``,
-``<page>-phone.png``), beside ``accessibility-student.md``, the list of what
-axe reported below "serious". A second test enrolls and drops with the
+sizes into test-artifacts/screenshots/student_journey/ (``<page>-desktop.png``,
+``<page>-phone.png``), beside ``accessibility.md``, the list of what axe
+reported below "serious". A second test enrolls and drops with the
 keyboard alone.
 """
 
@@ -39,10 +39,10 @@ def a_term_of_courses():
     return term
 
 
-def test_sign_up_log_in_search_enroll_and_drop_on_every_screen(browser_page, live_server):
+def test_sign_up_log_in_search_enroll_and_drop_on_every_screen(browser_page, live_server, screenshots):
     a_term_of_courses()
     page = browser_page
-    check = PageChecker(page, "student")
+    check = PageChecker(page, screenshots)
 
     page.goto("/")
     check.both("01-home")
