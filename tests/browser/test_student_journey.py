@@ -127,6 +127,14 @@ def tab_to(page, name: str, *, limit: int = 60) -> None:
     raise AssertionError(f"{name!r} never got the focus in {limit} presses of Tab")
 
 
+def press_enter(page, on: str | None = None) -> None:
+    """Tab to the link or button called ``on`` (if given), press Enter and wait for the page it leads to."""
+    if on:
+        tab_to(page, on)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def test_a_student_enrolls_and_drops_with_the_keyboard_alone(browser_page, live_server):
     a_term_of_courses()
     page = browser_page
@@ -135,20 +143,10 @@ def test_a_student_enrolls_and_drops_with_the_keyboard_alone(browser_page, live_
     page.goto("/courses/")
     tab_to(page, "Search")
     page.keyboard.type("linear")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/courses/?*q=linear*")
-    tab_to(page, "MATH201")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/courses/MATH201/")
-    tab_to(page, "Enroll in MATH201")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    press_enter(page)
+    press_enter(page, on="MATH201")
+    press_enter(page, on="Enroll in MATH201")
     assert "You are enrolled in MATH201" in page.get_by_role("status").inner_text()
-
-    tab_to(page, "My enrollments")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/enrollments/")
-    tab_to(page, "Drop MATH201")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    press_enter(page, on="My enrollments")
+    press_enter(page, on="Drop MATH201")
     assert "You have dropped MATH201" in page.get_by_role("status").inner_text()
