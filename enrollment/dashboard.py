@@ -6,7 +6,8 @@ department is the letters that start a course code: CS of CS101), the
 daily curve by one grouping of the enrollment history per day and change,
 the students over the credit limit by one grouping of active enrollments
 per student, and the two course lists by one sorted, limited query each.
-Nothing here writes.
+Nothing here writes. TermDashboard also shapes its figures for the page:
+the charts (school.charts) and the sentences said in their place.
 """
 
 import datetime
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from catalog.models import Course
 from catalog.selectors import TermOption
+from school.charts import BarChart, LineChart, bar_chart, line_chart
 
 from .models import EnrollmentEvent, Status
 from .selectors import students_over_credit_limit
@@ -81,6 +83,47 @@ class TermDashboard:
     @property
     def waitlisted(self) -> int:
         return sum(department.waitlisted for department in self.departments)
+
+    @property
+    def enrollment_opened(self) -> bool:
+        return self.term.enrollment_opens_at <= timezone.now()
+
+    @property
+    def enrollment_closed(self) -> bool:
+        return self.term.enrollment_closes_at <= timezone.now()
+
+    # What the page draws, and says in words to those who do not see the drawing.
+
+    @property
+    def daily_chart(self) -> LineChart:
+        return line_chart(
+            [_short_date(day.day) for day in self.days],
+            [("Enrolled", "enrolled", [day.enrolled for day in self.days]),
+             ("Waitlisted", "waitlisted", [day.waitlisted for day in self.days])],
+        )
+
+    @property
+    def daily_summary(self) -> str:
+        first, last = self.days[0], self.days[-1]
+        return (f"From {_short_date(first.day)} to {_short_date(last.day)}: "
+                f"{last.enrolled} enrolled and {last.waitlisted} waitlisted at the end.")
+
+    @property
+    def fill_chart(self) -> BarChart:
+        return bar_chart([
+            (department.code, department.fill_rate,
+             f"{department.fill_rate:.0%} · {department.enrolled} of {department.capacity}")
+            for department in self.departments
+        ])
+
+    @property
+    def fill_summary(self) -> str:
+        fullest = sorted(self.departments, key=lambda department: -department.fill_rate)[:3]
+        return "Fullest: " + ", ".join(f"{department.code} {department.fill_rate:.0%}" for department in fullest) + "."
+
+
+def _short_date(day: datetime.date) -> str:
+    return f"{day:%b} {day.day}"
 
 
 def term_dashboard(*, term: TermOption, today: datetime.date | None = None) -> TermDashboard:

@@ -2,13 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.models import Course, normalize_course_code
 from catalog.selectors import term_in_enrollment, term_options
-from school.charts import bar_chart, line_chart
 
 from .dashboard import term_dashboard
 from .eligibility import enrollment_eligibility
@@ -64,34 +62,10 @@ def term_dashboard_section(sender, *, request, **kwargs) -> str:
     term = term or (options[0] if options else None)
     if term is None:
         return ""
-    dashboard = term_dashboard(term=term)
-    days, departments = dashboard.days, dashboard.departments
-    now = timezone.now()
-    return render_to_string("admin/enrollment/term_dashboard.html", {
-        "dashboard": dashboard,
-        "terms": options,
-        "opened": term.enrollment_opens_at <= now,
-        "closed": term.enrollment_closes_at <= now,
-        "daily_summary": days and (
-            f"From {days[0].day:%b} {days[0].day.day} to {days[-1].day:%b} {days[-1].day.day}: "
-            f"{days[-1].enrolled} enrolled and {days[-1].waitlisted} waitlisted at the end."
-        ),
-        "fill_summary": departments and (
-            "Fullest: " + ", ".join(
-                f"{d.code} {d.fill_rate:.0%}" for d in sorted(departments, key=lambda d: -d.fill_rate)[:3]
-            ) + "."
-        ),
-        "daily": line_chart(
-            [f"{day.day:%b} {day.day.day}" for day in days],
-            [("Enrolled", "enrolled", [day.enrolled for day in days]),
-             ("Waitlisted", "waitlisted", [day.waitlisted for day in days])],
-        ),
-        "fill": bar_chart([
-            (department.code, department.fill_rate,
-             f"{department.fill_rate:.0%} · {department.enrolled} of {department.capacity}")
-            for department in dashboard.departments
-        ]),
-    }, request=request)
+    return render_to_string(
+        "admin/enrollment/term_dashboard.html", {"dashboard": term_dashboard(term=term), "terms": options},
+        request=request,
+    )
 
 
 @login_required
