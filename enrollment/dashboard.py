@@ -69,20 +69,10 @@ class TermDashboard:
     over_credit_limit: int
 
     @property
-    def underfilled_count(self) -> int:
-        return sum(department.underfilled for department in self.departments)
-
-    @property
-    def enrolled(self) -> int:
-        return sum(department.enrolled for department in self.departments)
-
-    @property
-    def capacity(self) -> int:
-        return sum(department.capacity for department in self.departments)
-
-    @property
-    def waitlisted(self) -> int:
-        return sum(department.waitlisted for department in self.departments)
+    def total(self) -> Department:
+        """The whole term, as one department."""
+        counts = ("courses", "enrolled", "capacity", "waitlisted", "underfilled")
+        return Department("", *(sum(getattr(department, count) for department in self.departments) for count in counts))
 
     @property
     def enrollment_opened(self) -> bool:

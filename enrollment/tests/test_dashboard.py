@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.selectors import term_in_enrollment, term_options
 from catalog.tests.factories import CourseFactory, TermFactory
-from enrollment.dashboard import term_dashboard
+from enrollment.dashboard import Department, term_dashboard
 from enrollment.models import EnrollmentEvent, Status, Via
 from enrollment.tests.factories import EnrollmentFactory
 
@@ -62,7 +62,8 @@ def test_the_dashboard_aggregates_the_term_and_nothing_else(settings):
     ]
     assert dashboard.departments[1].fill_rate == pytest.approx(6 / 14)
     assert [c.code for c in dashboard.longest_waitlists] == ["CS102-SP", "ART100", "MATH201"]
-    assert [c.code for c in dashboard.underfilled] == ["CS101"] and dashboard.underfilled_count == 1
+    assert [c.code for c in dashboard.underfilled] == ["CS101"]
+    assert dashboard.total == Department("", 4, 16, 34, 6, 1)
     assert dashboard.over_credit_limit == 1
     today = timezone.localdate()
     assert [(d.day, d.enrolled, d.waitlisted, d.new_enrolled, d.new_waitlisted) for d in dashboard.days] == [
