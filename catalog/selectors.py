@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from .models import Course, Term
 
+# v2: the entries carry the enrollment window; a key of its own, so no worker reads
+# the older (slug, name, id) entries left in a shared cache by the previous release.
 TERMS_CACHE_KEY = "catalog:terms:v2"
 
 
