@@ -75,5 +75,5 @@ SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
 
 def pytest_terminal_summary(terminalreporter):
     """Say where the browser test left its screenshots (its own output is captured)."""
-    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.rglob("*.png")):
         terminalreporter.write_line(f"browser journey screenshots: {SCREENSHOTS}")

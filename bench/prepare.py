@@ -36,7 +36,7 @@ def main(options: dict) -> dict:
 
 def school(options: dict) -> dict:
     """seed_demo's school grown to options["courses"] courses, with sessions for some students."""
-    from enrollment.demo import DEMO_STUDENT_EMAIL, seed_demo
+    from enrollment.demo import DEMO_STUDENT_EMAIL, REGISTRAR_EMAIL, seed_demo
 
     seed_demo(students=options["students"], seed=1)
     term = Term.objects.current_or_next().first()
@@ -52,6 +52,7 @@ def school(options: dict) -> dict:
         "course": course.code,
         "extra_courses": [f"GEN{1000 + n}" for n in range(missing)],
         "session": logged_in([student])[0],
+        "registrar_session": logged_in([User.objects.get(email=REGISTRAR_EMAIL)])[0],
         "newcomers": logged_in(new_students(options["sessions"], prefix="newcomer")),
     }
 

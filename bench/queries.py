@@ -1,8 +1,8 @@
 """Database queries per request for the benchmarked pages: python bench/queries.py '<json>'.
 
 Runs in its own process with the benchmark's production environment, drives
-the pages with Django's test client as the logged-in demo student (or
-anonymously, for the pages in "anonymous"), and prints
+each page with Django's test client with the session given for it in
+"sessions" (none: anonymously), and prints
 {name: number of queries} (measured on the second request, once caches are warm).
 """
 
@@ -24,11 +24,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 def main(options: dict) -> dict:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    student, anonymous = Client(), Client()
-    student.cookies[settings.SESSION_COOKIE_NAME] = options["session"]
     counts = {}
     for name, path in options["paths"].items():
-        client = anonymous if name in options["anonymous"] else student
+        client = Client()
+        if session := options["sessions"][name]:
+            client.cookies[settings.SESSION_COOKIE_NAME] = session
         client.get(path, secure=True)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path, secure=True)

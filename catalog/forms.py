@@ -16,11 +16,14 @@ ORDERINGS = {
 class CourseFilterForm(forms.Form):
     """The catalog's search box and filters; every value is validated, never passed raw."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=100, strip=True,
+        widget=forms.SearchInput(attrs={"placeholder": _("Code, title or instructor")}),
+    )
     term = forms.ChoiceField(
         label=_("Term"),
         required=False,
-        choices=lambda: [("", _("All terms"))] + [(slug, name) for slug, name, _id in term_options()],
+        choices=lambda: [("", _("All terms"))] + [(option.slug, option.name) for option in term_options()],
     )
     credits = forms.TypedChoiceField(
         label=_("Credits"),
@@ -47,11 +50,17 @@ class CourseFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
+    @property
+    def term_name(self) -> str:
+        """The name of the one term shown, or "" for all terms."""
+        slug = self.cleaned_data.get("term") if self.is_valid() else ""
+        return dict(self.fields["term"].choices).get(slug, "") if slug else ""
+
     def filter(self, courses):
         data = self.cleaned_data
         courses = courses.search(data.get("q") or "")
         if data.get("term"):
-            term_ids = {slug: term_id for slug, _name, term_id in term_options()}
+            term_ids = {option.slug: option.id for option in term_options()}
             courses = courses.filter(term_id=term_ids[data["term"]])
         if data.get("credits"):
             courses = courses.filter(credits=data["credits"])

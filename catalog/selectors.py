@@ -1,25 +1,52 @@
 """Catalog reads shared by pages, the API and commands."""
 
+import datetime
 import uuid
+from typing import NamedTuple
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from .models import Course, Term
 
-TERMS_CACHE_KEY = "catalog:terms"
+# v2: the entries carry the enrollment window; a key of its own, so no worker reads
+# the older (slug, name, id) entries left in a shared cache by the previous release.
+TERMS_CACHE_KEY = "catalog:terms:v2"
 
 
-def term_options() -> list[tuple[str, str, str]]:
-    """(slug, name, id) of every term, newest first.
+class TermOption(NamedTuple):
+    slug: str
+    name: str
+    id: str
+    enrollment_opens_at: datetime.datetime
+    enrollment_closes_at: datetime.datetime
+
+
+def term_options() -> list[TermOption]:
+    """Every term, newest first.
 
     Cached in the shared cache and cleared when a term changes (catalog.apps),
     so the catalog's filter form costs no query on most requests.
     """
     options = cache.get(TERMS_CACHE_KEY)
     if options is None:
-        options = [(term.slug, term.name, str(term.pk)) for term in Term.objects.order_by("-starts_on")]
+        options = [
+            TermOption(term.slug, term.name, str(term.pk), term.enrollment_opens_at, term.enrollment_closes_at)
+            for term in Term.objects.order_by("-starts_on")
+        ]
         cache.set(TERMS_CACHE_KEY, options, timeout=3600)
     return options
+
+
+def term_in_enrollment(now: datetime.datetime | None = None) -> TermOption | None:
+    """The term whose enrollment is open now, else the next one to open; None once every window has closed.
+
+    What students and registrars look at first: the catalog opens on it and
+    the admin home shows it. From the cached term list, so it costs no query.
+    """
+    now = now or timezone.now()
+    not_closed = [option for option in term_options() if option.enrollment_closes_at > now]
+    return min(not_closed, key=lambda option: option.enrollment_opens_at, default=None)
 
 
 def forget_terms(**kwargs) -> None:

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from .forms import CourseFilterForm
 from .models import Course, normalize_course_code
-from .selectors import course_prerequisites
+from .selectors import course_prerequisites, term_in_enrollment
 from .signals import course_page_sections
 
 COURSES_PER_PAGE = 20
@@ -12,16 +12,25 @@ COURSES_PER_PAGE = 20
 
 @require_safe
 def course_list(request):
-    form = CourseFilterForm(request.GET or None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    if "term" not in query and (term := term_in_enrollment()):
+        # Students come to register: the catalog opens on the term they register
+        # for, not on past ones. "All terms" asks for term= (empty).
+        query["term"] = term.slug
+    form = CourseFilterForm(query)
     courses = Course.objects.with_term()
     courses = form.filter(courses) if form.is_valid() else courses.order_by("code")
     page = Paginator(courses, COURSES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    all_terms = query.copy()
+    all_terms["term"] = ""
     return render(
         request,
         "catalog/course_list.html",
-        {"form": form, "page": page, "courses": page.object_list, "query": query.urlencode()},
+        {
+            "form": form, "page": page, "courses": page.object_list, "query": query.urlencode(),
+            "all_terms_query": all_terms.urlencode(),
+        },
     )
 
 

@@ -28,10 +28,12 @@ from accounts.models import User
 from catalog import admin as catalog_admin
 from catalog.admin import ReadOnlyInline
 from catalog.models import Course
+from catalog.selectors import term_options
 
 from .admin_forms import EnrollmentAddForm, GradeForm
 from .models import Enrollment, EnrollmentEvent, Via
 from .reports import write_enrollments_csv
+from .selectors import students_over_credit_limit
 from .services import (
     CourseInUse,
     EnrollmentError,
@@ -344,6 +346,22 @@ class CourseAdmin(catalog_admin.CourseAdmin):
                 self.message_user(request, error.message, messages.ERROR)
 
 
+class OverCreditLimitFilter(admin.SimpleListFilter):
+    """Students whose enrolled and waitlisted credits in a term exceed the limit (linked from the admin home)."""
+
+    title = _("over the credit limit in")
+    parameter_name = "over_credit_limit"
+
+    def lookups(self, request, model_admin):
+        return [(option.slug, option.name) for option in term_options()]
+
+    def queryset(self, request, queryset):
+        term = {option.slug: option for option in term_options()}.get(self.value())
+        if term is None:
+            return queryset
+        return queryset.filter(pk__in=students_over_credit_limit(term_id=term.id))
+
+
 admin.site.unregister(User)
 
 
@@ -352,6 +370,7 @@ class UserAdmin(accounts_admin.UserAdmin):
     """The accounts user page, with the student's enrollments; a student with active ones is not deleted."""
 
     inlines = [*accounts_admin.UserAdmin.inlines, StudentEnrollmentInline]
+    list_filter = [*accounts_admin.UserAdmin.list_filter, OverCreditLimitFilter]
 
     def get_deleted_objects(self, objs, request):
         deletion = super().get_deleted_objects(objs, request)

@@ -9,7 +9,9 @@ class EnrollmentConfig(AppConfig):
     def ready(self):
         from catalog.models import Course
         from catalog.signals import course_page_sections
+        from school.admin_site import admin_index_sections
 
-        from .views import course_section
+        from .views import course_section, term_dashboard_section
 
         course_page_sections.connect(course_section, sender=Course, dispatch_uid="enrollment.course_section")
+        admin_index_sections.connect(term_dashboard_section, dispatch_uid="enrollment.term_dashboard")

@@ -4,6 +4,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+from django.db.models import Sum
+
 from catalog.models import Term
 
 from .grades import grade_point_average
@@ -91,4 +94,20 @@ def student_term_summary(*, student) -> TermSummary | None:
         term=term,
         enrolled=[e for e in enrollments if e.status == Status.ENROLLED],
         waitlisted=[e for e in enrollments if e.status == Status.WAITLISTED],
+    )
+
+
+def students_over_credit_limit(*, term_id) -> list:
+    """Ids of the students whose enrolled and waitlisted credits in a term exceed the limit: one query.
+
+    The rules keep students under it; staff overrides and a course's credits
+    changed after enrollment can take them over.
+    """
+    return list(
+        Enrollment.objects.active()
+        .filter(course__term_id=term_id)
+        .values("student")
+        .annotate(credits=Sum("course__credits"))
+        .filter(credits__gt=settings.REGISTRAR_CREDIT_LIMIT)
+        .values_list("student", flat=True)
     )

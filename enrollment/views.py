@@ -6,7 +6,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.models import Course, normalize_course_code
+from catalog.selectors import term_in_enrollment, term_options
 
+from .dashboard import term_dashboard
 from .eligibility import enrollment_eligibility
 from .models import Status, Via
 from .selectors import student_enrollments, student_term_summary, student_transcript
@@ -40,6 +42,29 @@ def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
         )
     return render_to_string(
         "enrollment/course_section.html", {"course": course, "eligibility": eligibility}, request=request
+    )
+
+
+# Registrars have these (accounts.registrar_group), superusers every permission.
+DASHBOARD_PERMISSIONS = ("catalog.view_course", "enrollment.view_enrollment")
+
+
+def term_dashboard_section(sender, *, request, **kwargs) -> str:
+    """The admin home's term at a glance, for registrars and superusers: the term
+    whose enrollment is open, or the one chosen with ?term=.
+
+    Connected to school.admin_site.admin_index_sections (enrollment.apps).
+    """
+    if not request.user.has_perms(DASHBOARD_PERMISSIONS):
+        return ""
+    options = term_options()
+    term = {option.slug: option for option in options}.get(request.GET.get("term", "")) or term_in_enrollment()
+    term = term or (options[0] if options else None)
+    if term is None:
+        return ""
+    return render_to_string(
+        "admin/enrollment/term_dashboard.html", {"dashboard": term_dashboard(term=term), "terms": options},
+        request=request,
     )
 
 

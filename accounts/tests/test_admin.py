@@ -46,6 +46,7 @@ def test_users_are_searched_by_email_or_name_and_filtered(registrar_client, regi
         assert {user.last_name for user in response.context["cl"].result_list} == {"Lovelace"}
         return len(queries.captured_queries)
 
+    registrar_client.get(USERS)  # warms the cached term list (the credit-limit filter's choices)
     few = search_queries()
     assert emails(registrar_client.get(USERS, {"q": "ada lovelace"})) == ["ada@example.edu"]
     assert emails(registrar_client.get(USERS, {"q": "alan@"})) == ["alan@example.edu"]

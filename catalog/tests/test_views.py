@@ -1,5 +1,8 @@
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CourseFactory, TermFactory
@@ -29,7 +32,7 @@ def test_catalog_search_filters_and_orders(client, term):
     CourseFactory(code="HIST101", title="World History", instructor="Dr. Hopper", term=other, credits=3, capacity=0)
 
     def codes(**params):
-        response = client.get(reverse("catalog:course_list"), params)
+        response = client.get(reverse("catalog:course_list"), {"term": "", **params})
         assert response.status_code == 200
         return [course.code for course in response.context["courses"]]
 
@@ -40,6 +43,64 @@ def test_catalog_search_filters_and_orders(client, term):
     assert codes(credits=4) == ["CS201"]
     assert codes(open_seats="on") == ["CS101", "CS201"]
     assert codes(order="-credits") == ["CS201", "CS101", "HIST101"]
+
+
+def a_term(slug, *, opens_in_days, closes_in_days):
+    now = timezone.now()
+    return TermFactory(
+        name=slug.replace("-", " ").title(), slug=slug,
+        starts_on=timezone.localdate() + datetime.timedelta(days=closes_in_days),
+        ends_on=timezone.localdate() + datetime.timedelta(days=closes_in_days + 100),
+        enrollment_opens_at=now + datetime.timedelta(days=opens_in_days),
+        enrollment_closes_at=now + datetime.timedelta(days=closes_in_days),
+        drop_deadline=now + datetime.timedelta(days=closes_in_days + 10),
+    )
+
+
+def catalog_codes(client, **params):
+    response = client.get(reverse("catalog:course_list"), params)
+    assert response.status_code == 200
+    return response, [course.code for course in response.context["courses"]]
+
+
+def test_catalog_opens_on_the_term_whose_enrollment_is_open_with_all_terms_one_click_away(client):
+    past = a_term("spring-2026", opens_in_days=-300, closes_in_days=-250)
+    open_now = a_term("fall-2026", opens_in_days=-5, closes_in_days=10)
+    later = a_term("spring-2027", opens_in_days=100, closes_in_days=150)
+    for term, code in ((past, "HIST101"), (open_now, "CS101"), (later, "MATH101")):
+        CourseFactory(code=code, term=term)
+
+    response, codes = catalog_codes(client)
+    assert codes == ["CS101"]
+    html = response.content.decode()
+    assert '<option value="fall-2026" selected>' in html
+    assert 'href="?term=">All terms</a>' in html
+
+    _response, codes = catalog_codes(client, term="")
+    assert codes == ["CS101", "HIST101", "MATH101"]
+    _response, codes = catalog_codes(client, term="spring-2026")
+    assert codes == ["HIST101"]
+
+
+def test_catalog_opens_on_the_next_term_to_open_never_on_a_past_one(client):
+    past = a_term("spring-2026", opens_in_days=-300, closes_in_days=-250)
+    next_one = a_term("fall-2026", opens_in_days=5, closes_in_days=20)
+    after = a_term("spring-2027", opens_in_days=100, closes_in_days=150)
+    for term, code in ((past, "HIST101"), (next_one, "CS101"), (after, "MATH101")):
+        CourseFactory(code=code, term=term)
+    assert catalog_codes(client)[1] == ["CS101"]
+
+    next_one.courses.all().delete()
+    next_one.delete()
+    assert catalog_codes(client)[1] == ["MATH101"]
+
+
+def test_catalog_shows_every_term_once_every_enrollment_window_has_closed(client):
+    CourseFactory(code="HIST101", term=a_term("spring-2026", opens_in_days=-300, closes_in_days=-250))
+    CourseFactory(code="CS101", term=a_term("fall-2025", opens_in_days=-500, closes_in_days=-450))
+    response, codes = catalog_codes(client)
+    assert codes == ["CS101", "HIST101"]
+    assert "All terms" not in response.content.decode().split("</form>")[1]
 
 
 def test_catalog_shows_errors_for_bad_filters_instead_of_failing(client, term):

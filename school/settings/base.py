@@ -106,6 +106,9 @@ TEMPLATES = [
     },
 ]
 
+# Errors of a whole form (a wrong password) are announced with its fields.
+FORM_RENDERER = "school.forms.AccessibleFormRenderer"
+
 # --- Authentication -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,190 @@
+"""The registrar's term at a glance, for the admin home: five queries, whatever the size of the school.
+
+Each figure is aggregated by MongoDB, never by loading rows into Python:
+the departments by one ``$group`` over the courses' seat counters (the
+department is the letters that start a course code: CS of CS101), the
+daily curve by one grouping of the enrollment history per day and change,
+the students over the credit limit by one grouping of active enrollments
+per student, and the two course lists by one sorted, limited query each.
+Nothing here writes. TermDashboard also shapes its figures for the page:
+the charts (school.charts) and the sentences said in their place.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from bson import ObjectId
+from django.db import connection
+from django.db.models import Count, F, FloatField
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+
+from catalog.models import Course
+from catalog.selectors import TermOption
+from school.charts import BarChart, LineChart, bar_chart, line_chart
+
+from .models import EnrollmentEvent, Status
+from .selectors import students_over_credit_limit
+
+LONGEST_WAITLISTS = 10
+UNDERFILLED_SHOWN = 10
+# "Under a quarter full": enrolled * 4 < capacity, in integers.
+UNDERFILLED_QUARTERS = 4
+COURSE_COLUMNS = ("code", "title", "capacity", "enrolled_count", "waitlist_count")
+
+
+@dataclass(frozen=True)
+class Day:
+    """Enrolled and waitlisted at the end of a day, and how many joined each that day."""
+
+    day: datetime.date
+    enrolled: int
+    waitlisted: int
+    new_enrolled: int
+    new_waitlisted: int
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    courses: int
+    enrolled: int
+    capacity: int
+    waitlisted: int
+    underfilled: int
+
+    @property
+    def fill_rate(self) -> float:
+        return self.enrolled / self.capacity if self.capacity else 0.0
+
+
+@dataclass(frozen=True)
+class TermDashboard:
+    term: TermOption
+    days: list[Day]
+    departments: list[Department]
+    longest_waitlists: list[Course]
+    underfilled: list[Course]
+    over_credit_limit: int
+
+    @property
+    def total(self) -> Department:
+        """The whole term, as one department."""
+        counts = ("courses", "enrolled", "capacity", "waitlisted", "underfilled")
+        return Department("", *(sum(getattr(department, count) for department in self.departments) for count in counts))
+
+    @property
+    def enrollment_opened(self) -> bool:
+        return self.term.enrollment_opens_at <= timezone.now()
+
+    @property
+    def enrollment_closed(self) -> bool:
+        return self.term.enrollment_closes_at <= timezone.now()
+
+    # What the page draws, and says in words to those who do not see the drawing.
+
+    @property
+    def daily_chart(self) -> LineChart:
+        return line_chart(
+            [_short_date(day.day) for day in self.days],
+            [("Enrolled", "enrolled", [day.enrolled for day in self.days]),
+             ("Waitlisted", "waitlisted", [day.waitlisted for day in self.days])],
+        )
+
+    @property
+    def daily_summary(self) -> str:
+        first, last = self.days[0], self.days[-1]
+        return (f"From {_short_date(first.day)} to {_short_date(last.day)}: "
+                f"{last.enrolled} enrolled and {last.waitlisted} waitlisted at the end.")
+
+    @property
+    def fill_chart(self) -> BarChart:
+        return bar_chart([
+            (department.code, department.fill_rate,
+             f"{department.fill_rate:.0%} · {department.enrolled} of {department.capacity}")
+            for department in self.departments
+        ])
+
+    @property
+    def fill_summary(self) -> str:
+        fullest = sorted(self.departments, key=lambda department: -department.fill_rate)[:3]
+        return "Fullest: " + ", ".join(f"{department.code} {department.fill_rate:.0%}" for department in fullest) + "."
+
+
+def _short_date(day: datetime.date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def term_dashboard(*, term: TermOption, today: datetime.date | None = None) -> TermDashboard:
+    courses = Course.objects.filter(term_id=term.id).only(*COURSE_COLUMNS)
+    return TermDashboard(
+        term=term,
+        days=daily_totals(term=term, today=today or timezone.localdate()),
+        departments=department_fill(term=term),
+        longest_waitlists=list(courses.filter(waitlist_count__gt=0).order_by("-waitlist_count", "code")[
+            :LONGEST_WAITLISTS
+        ]),
+        underfilled=list(
+            courses.filter(capacity__gt=F("enrolled_count") * UNDERFILLED_QUARTERS)
+            .annotate(fill=Cast("enrolled_count", FloatField()) / F("capacity"))
+            .order_by("fill", "code")[:UNDERFILLED_SHOWN]
+        ),
+        over_credit_limit=len(students_over_credit_limit(term_id=term.id)),
+    )
+
+
+def department_fill(*, term: TermOption) -> list[Department]:
+    """Seats and fill per department, alphabetical: one aggregation over the term's courses."""
+    pipeline = [
+        {"$match": {"term_id": ObjectId(term.id)}},
+        {"$group": {
+            "_id": {"$getField": {"field": "match", "input": {"$regexFind": {"input": "$code", "regex": "^[A-Z]+"}}}},
+            "courses": {"$sum": 1},
+            "enrolled": {"$sum": "$enrolled_count"},
+            "capacity": {"$sum": "$capacity"},
+            "waitlisted": {"$sum": "$waitlist_count"},
+            "underfilled": {"$sum": {"$cond": [
+                {"$lt": [{"$multiply": ["$enrolled_count", UNDERFILLED_QUARTERS]}, "$capacity"]}, 1, 0,
+            ]}},
+        }},
+        {"$sort": {"_id": 1}},
+    ]
+    rows = connection.get_collection(Course._meta.db_table).aggregate(pipeline)
+    return [
+        Department(row["_id"], row["courses"], row["enrolled"], row["capacity"], row["waitlisted"], row["underfilled"])
+        for row in rows
+    ]
+
+
+def daily_totals(*, term: TermOption, today: datetime.date) -> list[Day]:
+    """Every day from enrollment's opening to today (or its closing): one grouping of the term's history.
+
+    Each change moves one enrollment from one status to another, so the
+    totals at the end of a day are the changes up to it added up; changes
+    made before the window opened (by staff) count on its first day.
+    """
+    first = timezone.localdate(term.enrollment_opens_at)
+    last = min(today, timezone.localdate(term.enrollment_closes_at))
+    if last < first:
+        return []
+    changes = (
+        EnrollmentEvent.objects.filter(enrollment__course__term_id=term.id)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "from_status", "to_status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    joined, net = Counter(), Counter()
+    for change in changes:
+        day = max(change["day"], first)
+        joined[day, change["to_status"]] += change["count"]
+        net[day, change["to_status"]] += change["count"]
+        net[day, change["from_status"]] -= change["count"]
+    days, enrolled, waitlisted = [], 0, 0
+    for offset in range((last - first).days + 1):
+        day = first + datetime.timedelta(days=offset)
+        enrolled += net[day, Status.ENROLLED]
+        waitlisted += net[day, Status.WAITLISTED]
+        days.append(Day(day, enrolled, waitlisted, joined[day, Status.ENROLLED], joined[day, Status.WAITLISTED]))
+    return days

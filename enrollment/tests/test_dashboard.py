@@ -1,0 +1,196 @@
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import StaffFactory, UserFactory
+from catalog.selectors import term_in_enrollment, term_options
+from catalog.tests.factories import CourseFactory, TermFactory
+from enrollment.dashboard import Department, term_dashboard
+from enrollment.models import EnrollmentEvent, Status, Via
+from enrollment.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.usefixtures("db")
+
+INDEX = reverse("admin:index")
+USERS = reverse("admin:accounts_user_changelist")
+
+
+def opened_days_ago(days: int, slug: str = "fall-2026"):
+    now = timezone.now()
+    return TermFactory(
+        name=slug.replace("-", " ").title(), slug=slug,
+        enrollment_opens_at=now - datetime.timedelta(days=days), enrollment_closes_at=now + datetime.timedelta(days=10),
+    )
+
+
+def enrollment(student, course, status, *, days_ago: int, then: tuple[str, int] | None = None):
+    """An enrollment with its history: joined days_ago in status, then (status, days ago) if given."""
+    row = EnrollmentFactory(student=student, course=course, status=(then or (status,))[0])
+    events = [("", status, days_ago)] + ([(status, then[0], then[1])] if then else [])
+    for before, after, ago in events:
+        event = EnrollmentEvent.objects.create(enrollment=row, from_status=before, to_status=after, via=Via.PAGE)
+        EnrollmentEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - datetime.timedelta(days=ago))
+    return row
+
+
+def option(term):
+    return next(o for o in term_options() if o.slug == term.slug)
+
+
+def test_the_dashboard_aggregates_the_term_and_nothing_else(settings):
+    settings.REGISTRAR_CREDIT_LIMIT = 6
+    term, other = opened_days_ago(3), opened_days_ago(3, slug="spring-2027")
+    cs101 = CourseFactory(code="CS101", term=term, capacity=10, enrolled_count=2, credits=4)
+    cs102 = CourseFactory(code="CS102-SP", term=term, capacity=4, enrolled_count=4, waitlist_count=3, credits=4)
+    math = CourseFactory(code="MATH201", term=term, capacity=20, enrolled_count=10, waitlist_count=1)
+    CourseFactory(code="ART100", term=term, capacity=0, waitlist_count=2)  # waitlist only: never "under 25%"
+    CourseFactory(code="CS999", term=other, capacity=100, waitlist_count=50)
+    ada, bob, cy = UserFactory(), UserFactory(), UserFactory()
+    enrollment(ada, cs101, Status.ENROLLED, days_ago=3)
+    enrollment(ada, cs102, Status.WAITLISTED, days_ago=2)  # 8 credits: over 6
+    enrollment(bob, cs101, Status.ENROLLED, days_ago=3, then=(Status.DROPPED, 1))
+    enrollment(bob, math, Status.ENROLLED, days_ago=1)
+    enrollment(cy, cs102, Status.WAITLISTED, days_ago=0, then=(Status.ENROLLED, 0))
+    enrollment(cy, CourseFactory(term=other, credits=10), Status.ENROLLED, days_ago=0)  # over, in another term
+
+    dashboard = term_dashboard(term=option(term))
+
+    departments = [(d.code, d.courses, d.enrolled, d.capacity, d.waitlisted, d.underfilled)
+                   for d in dashboard.departments]
+    assert departments == [
+        ("ART", 1, 0, 0, 2, 0), ("CS", 2, 6, 14, 3, 1), ("MATH", 1, 10, 20, 1, 0),
+    ]
+    assert dashboard.departments[1].fill_rate == pytest.approx(6 / 14)
+    assert [c.code for c in dashboard.longest_waitlists] == ["CS102-SP", "ART100", "MATH201"]
+    assert [c.code for c in dashboard.underfilled] == ["CS101"]
+    assert dashboard.total == Department("", 4, 16, 34, 6, 1)
+    assert dashboard.over_credit_limit == 1
+    today = timezone.localdate()
+    assert [(d.day, d.enrolled, d.waitlisted, d.new_enrolled, d.new_waitlisted) for d in dashboard.days] == [
+        (today - datetime.timedelta(days=3), 2, 0, 2, 0),
+        (today - datetime.timedelta(days=2), 2, 1, 0, 1),
+        (today - datetime.timedelta(days=1), 2, 1, 1, 0),  # bob dropped CS101 and took MATH201
+        (today, 3, 1, 1, 1),  # cy joined the waitlist and was promoted
+    ]
+
+
+def test_the_dashboard_costs_the_same_few_queries_for_a_small_or_a_large_term(django_assert_max_num_queries):
+    term = opened_days_ago(5)
+    term_options()  # the cached term list, as on every page after the first
+
+    def queries() -> int:
+        with django_assert_max_num_queries(6) as captured:
+            term_dashboard(term=option(term))
+        return len(captured.captured_queries)
+
+    course = CourseFactory(term=term)
+    enrollment(UserFactory(), course, Status.ENROLLED, days_ago=2)
+    few = queries()
+    for n in range(12):
+        more = CourseFactory(code=f"D{'ABCDEFGHIJKL'[n]}{100 + n}", term=term, capacity=3, waitlist_count=n)
+        enrollment(UserFactory(), more, Status.ENROLLED, days_ago=n % 5)
+    assert queries() == few
+
+
+def test_a_term_whose_enrollment_has_not_opened_has_no_curve_yet():
+    now = timezone.now()
+    term = TermFactory(slug="later", enrollment_opens_at=now + datetime.timedelta(days=3),
+                       enrollment_closes_at=now + datetime.timedelta(days=9))
+    assert term_dashboard(term=option(term)).days == []
+
+
+def test_registrars_and_superusers_see_the_term_at_a_glance_on_the_admin_home(client, registrar_client):
+    term = opened_days_ago(2)
+    past = TermFactory(
+        name="Spring 2026", slug="spring-2026", enrollment_opens_at=timezone.now() - datetime.timedelta(days=300),
+        enrollment_closes_at=timezone.now() - datetime.timedelta(days=250),
+    )
+    course = CourseFactory(code="CS101", title="Programming", term=term, capacity=2, enrolled_count=2, waitlist_count=4)
+    CourseFactory(code="HIST101", term=past, capacity=40, enrolled_count=1)
+    assert term_in_enrollment().slug == term.slug
+
+    html = registrar_client.get(INDEX).content.decode()
+    assert "Fall 2026 at a glance" in html
+    assert f'<a href="{reverse("admin:catalog_course_change", args=[course.pk])}">CS101</a> Programming' in html
+    assert f'href="{USERS}?over_credit_limit=fall-2026"' in html
+    assert html.count('role="img"') == 2  # the two charts, each with its numbers as a table
+    assert '<option value="spring-2026">Spring 2026</option>' in html
+
+    chosen = registrar_client.get(INDEX, {"term": "spring-2026"}).content.decode()
+    assert "Spring 2026 at a glance" in chosen and ">HIST101</a>" in chosen
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert "Fall 2026 at a glance" in client.get(INDEX).content.decode()
+
+
+def test_other_staff_see_no_dashboard(client):
+    opened_days_ago(2)
+    clerk = StaffFactory()
+    clerk.user_permissions.add(Permission.objects.get(codename="view_course"))
+    client.force_login(clerk)
+    response = client.get(INDEX)
+    assert response.status_code == 200
+    assert "at a glance" not in response.content.decode()
+
+
+def test_the_admin_home_costs_the_same_queries_for_a_small_or_a_large_school(
+    registrar_client, django_assert_max_num_queries
+):
+    term = opened_days_ago(4)
+    registrar_client.get(INDEX)  # the cached session and term list
+
+    def queries() -> int:
+        with django_assert_max_num_queries(12) as captured:
+            assert registrar_client.get(INDEX).status_code == 200
+        return len(captured.captured_queries)
+
+    few = queries()
+    for n in range(10):
+        enrollment(UserFactory(), CourseFactory(term=term, waitlist_count=n), Status.ENROLLED, days_ago=n % 4)
+    assert queries() == few
+
+
+def test_the_credit_limit_link_lists_the_students_over_it_in_that_term(registrar_client, settings):
+    settings.REGISTRAR_CREDIT_LIMIT = 6
+    term, other = opened_days_ago(2), opened_days_ago(2, slug="spring-2027")
+    heavy, light = UserFactory(email="heavy@example.edu"), UserFactory(email="light@example.edu")
+    for code in ("CS101", "CS102"):
+        EnrollmentFactory(student=heavy, course=CourseFactory(code=code, term=term, credits=4))
+    EnrollmentFactory(student=light, course=CourseFactory(code="CS103", term=term, credits=4))
+    EnrollmentFactory(student=light, course=CourseFactory(code="CS104", term=term, credits=4), status=Status.DROPPED)
+    EnrollmentFactory(student=light, course=CourseFactory(code="CS105", term=other, credits=4))
+
+    def listed(**params) -> list[str]:
+        response = registrar_client.get(USERS, params)
+        assert response.status_code == 200
+        return sorted(user.email for user in response.context["cl"].result_list)
+
+    assert listed(over_credit_limit="fall-2026") == ["heavy@example.edu"]
+    assert listed(over_credit_limit="spring-2027") == []
+    assert "over the credit limit in" in registrar_client.get(USERS).content.decode()
+
+
+def headings(html: str) -> list[str]:
+    return re.findall(r'<caption>\s*<a href="[^"]*" class="section">([^<]+)</a>', html)
+
+
+def test_the_admin_home_groups_models_under_people_catalog_and_enrollment(client, registrar_client):
+    html = registrar_client.get(INDEX).content.decode()
+    assert headings(html) == ["People", "Catalog", "Enrollment"]
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.get(INDEX)
+    assert headings(response.content.decode()) == ["People", "Catalog", "Enrollment"]
+    sections = {app["name"]: [model["object_name"] for model in app["models"]] for app in response.context["app_list"]}
+    assert sections == {
+        "People": ["User", "EmailAddress", "EmailConfirmation", "Group"],
+        "Catalog": ["Term", "Course"],
+        "Enrollment": ["Enrollment"],
+    }
+    people = client.get(reverse("admin:app_list", kwargs={"app_label": "accounts"}))
+    assert [app["name"] for app in people.context["app_list"]] == ["People"]
+    assert client.get(reverse("admin:app_list", kwargs={"app_label": "account"})).status_code == 200
