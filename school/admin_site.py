@@ -14,7 +14,9 @@ admin_index_sections = Signal()
 # email addresses, Django's groups). Each heading links to its first app's
 # page, which shows the same heading. A model not listed keeps its app's.
 SECTIONS = [
-    (_("People"), "accounts", ["accounts.user", "account.emailaddress", "account.emailconfirmation", "auth.group"]),
+    (_("People"), "accounts", [
+        "accounts.user", "accounts.apitoken", "account.emailaddress", "account.emailconfirmation", "auth.group",
+    ]),
     (_("Catalog"), "catalog", ["catalog.term", "catalog.course"]),
     (_("Enrollment"), "enrollment", ["enrollment.enrollment"]),
 ]

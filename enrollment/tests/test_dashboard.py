@@ -187,7 +187,7 @@ def test_the_admin_home_groups_models_under_people_catalog_and_enrollment(client
     assert headings(response.content.decode()) == ["People", "Catalog", "Enrollment"]
     sections = {app["name"]: [model["object_name"] for model in app["models"]] for app in response.context["app_list"]}
     assert sections == {
-        "People": ["User", "EmailAddress", "EmailConfirmation", "Group"],
+        "People": ["User", "ApiToken", "EmailAddress", "EmailConfirmation", "Group"],
         "Catalog": ["Term", "Course"],
         "Enrollment": ["Enrollment"],
     }

@@ -1,7 +1,7 @@
 """What every page in the browser tests is held to: axe-core, no sideways scrolling on a phone, touch targets, focus.
 
 axe-core comes from npm (tests/browser/package.json, installed by ``npm ci``
-in .ci/run). It is run with ``page.evaluate`` of its script's text: that goes
+in bin/test). It is run with ``page.evaluate`` of its script's text: that goes
 through the DevTools protocol, which the page's Content-Security-Policy does
 not govern, so every page is checked under the policy it is served with. An
 injected <script> element (``add_script_tag``) would be inline code the policy
