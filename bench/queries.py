@@ -1,8 +1,8 @@
 """Database queries per request for the benchmarked pages: python bench/queries.py '<json>'.
 
 Runs in its own process with the benchmark's production environment, drives
-the pages with Django's test client as the logged-in demo student (or
-anonymously, for the pages in "anonymous"), and prints
+the pages with Django's test client as the logged-in demo student (anonymously
+for the pages in "anonymous", with the session given in "sessions" for others), and prints
 {name: number of queries} (measured on the second request, once caches are warm).
 """
 
@@ -26,9 +26,12 @@ def main(options: dict) -> dict:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     student, anonymous = Client(), Client()
     student.cookies[settings.SESSION_COOKIE_NAME] = options["session"]
+    others = {name: Client() for name in options.get("sessions", {})}
+    for name, client in others.items():
+        client.cookies[settings.SESSION_COOKIE_NAME] = options["sessions"][name]
     counts = {}
     for name, path in options["paths"].items():
-        client = anonymous if name in options["anonymous"] else student
+        client = anonymous if name in options["anonymous"] else others.get(name, student)
         client.get(path, secure=True)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path, secure=True)

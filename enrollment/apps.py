@@ -7,9 +7,13 @@ class EnrollmentConfig(AppConfig):
     verbose_name = _("Enrollment")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from catalog.models import Course
         from catalog.signals import course_page_sections
 
+        from .teaching import remember_teaching
         from .views import course_section
 
         course_page_sections.connect(course_section, sender=Course, dispatch_uid="enrollment.course_section")
+        user_logged_in.connect(remember_teaching, dispatch_uid="enrollment.remember_teaching")

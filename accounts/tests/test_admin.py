@@ -24,7 +24,7 @@ def test_a_registrar_logs_in_and_sees_what_they_run_and_no_more(client, registra
     assert response.status_code == 302
     index = client.get(reverse("admin:index"))
     models = {model["object_name"] for app in index.context["app_list"] for model in app["models"]}
-    assert models == {"User", "Term", "Course", "Enrollment"}
+    assert models == {"User", "Term", "Course", "Enrollment", "Permit", "GradeSheet"}
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/auth/group/add/").status_code == 403
 

@@ -18,7 +18,9 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
+from catalog.instructors import course_set_instructors
 from catalog.tests.factories import CourseFactory
+from enrollment.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -36,8 +38,11 @@ CHECKS = [
 
 @pytest.fixture
 def student_key(db):
+    """A student who also teaches CS101, so the teaching endpoints are fuzzed past their access check."""
     student = UserFactory()
-    CourseFactory(code="CS101", capacity=1)
+    course = CourseFactory(code="CS101", capacity=1)
+    course_set_instructors(course=course, instructors=[student])
+    EnrollmentFactory(course=course)
     return ApiToken.objects.issue(user=student, name="fuzz")[1]
 
 
@@ -57,6 +62,8 @@ def test_the_schema_is_openapi_3_with_both_ways_to_authenticate(client):
     assert set(schema["paths"]) == {
         "/api/courses/", "/api/courses/{code}/", "/api/courses/{code}/eligibility/", "/api/enroll/",
         "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/users/", "/api/users/{user_id}/",
+        "/api/courses/{code}/instructors/", "/api/teaching/", "/api/teaching/{code}/roster/",
+        "/api/teaching/{code}/grades/", "/api/teaching/{code}/permits/",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
     assert schema["paths"]["/api/enroll/"]["post"]["responses"]["422"]["content"]["application/json"]["schema"] == {
