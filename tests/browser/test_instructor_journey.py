@@ -52,6 +52,11 @@ def test_an_instructor_grades_the_class_and_the_student_sees_the_grade_and_gpa(l
     assert page.get_by_text("Draft saved").is_visible()
     shoot(page, "instructor-03-grade-sheet")
 
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/teaching/", "/teaching/CS150/", "/teaching/CS150/permits/", "/teaching/CS150/grades/"):
+        page.goto(f"{url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{path} scrolls sideways on a phone"
+    page.set_viewport_size({"width": 1200, "height": 900})
     page.get_by_role("button", name="Submit grades").click()
     assert page.get_by_text(f"Grades submitted: {enrolled} recorded for CS150.").is_visible()
     assert page.locator("select").count() == 0
