@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from .instructor_group import setup_instructor_group_after_migrate
         from .registrar_group import setup_registrar_group_after_migrate
         from .signals import revoke_api_tokens
 
@@ -16,3 +17,6 @@ class AccountsConfig(AppConfig):
         # permissions of apps that migrate after accounts.
         post_migrate.connect(setup_registrar_group_after_migrate, dispatch_uid="accounts.registrar_group")
         post_save.connect(revoke_api_tokens, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.revoke_api_tokens")
+        post_migrate.connect(
+            setup_instructor_group_after_migrate, sender=self, dispatch_uid="accounts.instructor_group"
+        )

@@ -24,6 +24,8 @@ REGISTRAR_PERMISSIONS = {
     ("catalog", "course"): EDIT,
     ("enrollment", "enrollment"): EDIT,
     ("enrollment", "enrollmentevent"): ("view",),
+    ("enrollment", "permit"): ("view",),
+    ("enrollment", "gradesheet"): ("view",),
     ("admin", "logentry"): ("view",),
 }
 WANTED = frozenset(

@@ -4,9 +4,12 @@
 
 Starts gunicorn (2 workers) on the embedded database with a seeded school,
 measures each page with wrk (Debian's package) at a fixed number of
-connections as the logged-in demo student (the admin home as the demo registrar), the enroll POST with a one-thread
-asyncio client (each request a different student), and the queries per request with
-Django's test client. Writes bench/results/latest.json and latest.md.
+connections as the logged-in demo student (the admin home as the demo
+registrar, the roster as the demo instructor), the enroll POST with a
+one-thread asyncio client (each request a different student), a 60-student
+grade sheet saved one after another as its instructor does, and the queries
+per request with Django's test client. Writes bench/results/latest.json and
+latest.md.
 """
 
 import argparse
@@ -22,6 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from urllib.parse import urlencode  # noqa: E402
 
 from stack import (  # noqa: E402
     CSRF_TOKEN,
@@ -72,6 +77,22 @@ def enroll_posts(base: str, sessions: list[str], courses: list[str], connections
     }
 
 
+def grade_sheet_saves(base: str, school: dict, saves: int) -> dict:
+    """Save the large class's grade sheet as a draft ``saves`` times in a row, each save changing every row."""
+    path = f"/teaching/{school['large_class']}/grades/"
+    bodies = [urlencode({"save": "", **{f"grade-{key}": grade for key in school["graded"]}}).encode()
+              for grade in ("A", "B")]
+    jobs = [(path, school["instructor_session"], bodies[n % 2]) for n in range(saves)]
+    began = time.perf_counter()
+    results = fire(base, "POST", jobs, concurrency=1)
+    elapsed = time.perf_counter() - began
+    return {
+        "requests_per_second": round(len(results) / elapsed, 2),
+        **percentiles_ms([latency for _, latency in results]),
+        "errors": sum(1 for status, _ in results if status != 302),
+    }
+
+
 def measure(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="registrar-bench-") as directory, \
             embedded_database(Path(directory)) as (uri, _):
@@ -87,12 +108,14 @@ def measure(args) -> dict:
             "API course list": "/api/courses/",
             "login page (ceiling)": "/accounts/login/",
             "registrar's admin home": "/admin/",
+            "roster (60 students)": f"/teaching/{school['large_class']}/",
         }
-        # Each page as the demo student, but the login page anonymously and the admin home
-        # (the term dashboard) as the demo registrar.
+        # Each page as the demo student, but the login page anonymously, the admin home
+        # (the term dashboard) as the demo registrar and the roster as its instructor.
         sessions = dict.fromkeys(paths, school["session"])
         sessions["login page (ceiling)"] = None
         sessions["registrar's admin home"] = school["registrar_session"]
+        sessions["roster (60 students)"] = school["instructor_session"]
         options = {"paths": paths, "sessions": sessions}
         counted = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "queries.py"), json.dumps(options)],
@@ -109,6 +132,9 @@ def measure(args) -> dict:
             rows["enroll POST"] = {"path": "/courses/<code>/enroll/",
                                    **enroll_posts(base, school["newcomers"], school["extra_courses"], args.connections),
                                    "queries": None}
+            rows["grade sheet save (60 students)"] = {"path": "/teaching/<code>/grades/",
+                                                      **grade_sheet_saves(base, school, args.grade_saves),
+                                                      "queries": None}
     return {
         "rows": rows,
         "setup": {
@@ -147,6 +173,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--enrollments", type=int, default=200, help="enroll POSTs to time")
+    parser.add_argument("--grade-saves", type=int, default=40, help="60-student grade sheet saves to time")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)

@@ -128,18 +128,18 @@ def request(base: str, method: str, path: str, session: str | None = None, timeo
 
 
 def fire(
-    base: str, method: str, paths_and_sessions: list[tuple[str, str]], *, concurrency: int | None = None,
+    base: str, method: str, paths_and_sessions: list[tuple], *, concurrency: int | None = None,
     timeout: float = 120,
 ) -> list[tuple[int, float]]:
-    """Send one request per (path, session), all at once or ``concurrency`` at
-    a time; (status, seconds) of each, in order.
+    """Send one request per (path, session) or (path, session, form body), all
+    at once or ``concurrency`` at a time; (status, seconds) of each, in order.
 
     One thread, one connection per request, requests encoded up front: the
     client's CPU stays a small share of the machine's, where a thread per
     request through urllib cost more CPU than the server it measured.
     """
     host, port = base.removeprefix("http://").split(":")
-    requests = [_raw_request(method, path, session) for path, session in paths_and_sessions]
+    requests = [_raw_request(method, *job) for job in paths_and_sessions]
 
     async def send(raw: bytes, slots: asyncio.Semaphore) -> tuple[int, float]:
         async with slots:
@@ -164,13 +164,15 @@ def fire(
     return asyncio.run(send_all())
 
 
-def _raw_request(method: str, path: str, session: str) -> bytes:
+def _raw_request(method: str, path: str, session: str, body: bytes = b"") -> bytes:
     lines = [
         f"{method} {path} HTTP/1.1", f"Host: {HOST}", "X-Forwarded-Proto: https", f"Referer: https://{HOST}/",
         f"Cookie: csrftoken={CSRF_TOKEN}; sessionid={session}", f"X-CSRFToken: {CSRF_TOKEN}",
-        "Content-Length: 0", "Connection: close",
+        f"Content-Length: {len(body)}", "Connection: close",
     ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body:
+        lines.append("Content-Type: application/x-www-form-urlencoded")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def percentiles_ms(seconds: list[float]) -> dict:

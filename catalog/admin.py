@@ -1,10 +1,16 @@
+import copy
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from .models import Course, Term
+from .instructors import course_set_instructors
+from .models import Course, CourseInstructor, Term
 
 SEAT_COUNTERS = ["enrolled_count", "waitlist_count"]
 
@@ -49,7 +55,7 @@ class TermAdmin(admin.ModelAdmin):
     ordering = ["-starts_on"]
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
-        (_("Dates"), {"fields": ["starts_on", "ends_on"]}),
+        (_("Dates"), {"fields": ["starts_on", "ends_on", "grades_due_at"]}),
         (_("Enrollment window"), {"fields": ["enrollment_opens_at", "enrollment_closes_at", "drop_deadline"]}),
     ]
     inlines = [TermCourseInline]
@@ -60,8 +66,28 @@ class TermAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Courses"))
 
 
+class CourseAdminForm(forms.ModelForm):
+    instructors = forms.ModelMultipleChoiceField(
+        label=_("Instructors"), queryset=get_user_model().objects.all(), required=False,
+        help_text=_("The people who teach it: they see its roster, enter its grades and issue permits. "
+                    "Search by name or email."),
+    )
+
+    class Meta:
+        model = Course
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["instructors"] = list(
+                CourseInstructor.objects.filter(course=self.instance).values_list("instructor_id", flat=True)
+            )
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    form = CourseAdminForm
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
     list_select_related = ["term"]
     list_filter = ["term", "credits", "instructor"]
@@ -69,11 +95,25 @@ class CourseAdmin(admin.ModelAdmin):
     readonly_fields = SEAT_COUNTERS
     filter_horizontal = ["prerequisites"]
     fieldsets = [
-        (None, {"fields": ["code", "title", "description", "instructor", "credits", "term"]}),
+        (None, {"fields": ["code", "title", "description", "credits", "term"]}),
+        (_("Teaching"), {"fields": ["instructor", "instructors"]}),
         (_("Seats"), {"fields": ["capacity", *SEAT_COUNTERS]}),
         (_("Schedule"), {"fields": ["meeting_days", "starts_at", "ends_at"]}),
         (_("Prerequisites"), {"fields": ["prerequisites"]}),
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # Schools have thousands of users: search them instead of listing them all.
+        # The widget asks the user admin's search through the assignment's own field.
+        field = copy.copy(form.base_fields["instructors"])
+        field.widget = AutocompleteSelectMultiple(CourseInstructor._meta.get_field("instructor"), self.admin_site)
+        form.base_fields["instructors"] = field
+        return form
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        course_set_instructors(course=form.instance, instructors=form.cleaned_data["instructors"])
 
     @admin.display(description=_("enrolled / capacity"), ordering="enrolled_count")
     def seats(self, course):

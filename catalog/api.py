@@ -3,14 +3,18 @@
 import datetime
 from typing import Annotated
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import WithJsonSchema
 
+from school.api.auth import TOKEN_OR_SESSION
 from school.api.errors import InvalidInput, errors
 from school.api.pagination import Page, PageParams, paginate
+from school.api.throttling import WRITES
 
-from .forms import CourseFilterForm
+from .forms import CourseFilterForm, InstructorEmailsField
+from .instructors import course_set_instructors, instructor_emails
 from .models import Course, normalize_course_code
 from .selectors import course_prerequisites
 
@@ -75,6 +79,19 @@ class CourseFilters(PageParams):
     open_seats: bool = Field(False, description="Only courses with a free seat.")
 
 
+class InstructorsIn(Schema):
+    instructors: list[Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(
+        max_length=50, description="The email addresses of everyone who teaches the course.",
+        examples=[["mensah@example.edu"]],
+    )
+
+
+class InstructorsOut(Schema):
+    course: str
+    instructor: str = Field(description="The name the catalog shows.")
+    instructors: list[str] = Field(description="The email addresses of the users who teach the course.")
+
+
 @router.get("/", response={200: Page[CourseOut], **errors(400)}, summary="Search the catalog")
 def course_list(request, filters: Query[CourseFilters]):
     form = CourseFilterForm(filters.dict(exclude={"page"}))
@@ -89,3 +106,35 @@ def course_list(request, filters: Query[CourseFilters]):
 @router.get("/{code}/", response={200: CourseDetailOut, **errors(400, 404)}, summary="A course")
 def course_detail(request, code: CourseCode):
     return get_object_or_404(Course.objects.with_term(), code=normalize_course_code(code))
+
+
+@router.get("/{code}/instructors/", auth=TOKEN_OR_SESSION, response={200: InstructorsOut, **errors(400, 401, 403, 404)},
+            summary="Who teaches a course (staff only)")
+def course_instructors(request, code: CourseCode):
+    course = _course_for(request, code, "catalog.view_course")
+    return _instructors_of(course)
+
+
+@router.put("/{code}/instructors/", auth=TOKEN_OR_SESSION, throttle=WRITES,
+            response={200: InstructorsOut, **errors(400, 401, 403, 404, 429)},
+            summary="Set who teaches a course, by email (staff only)")
+def course_instructors_set(request, code: CourseCode, payload: InstructorsIn):
+    course = _course_for(request, code, "catalog.change_course")
+    field = InstructorEmailsField(required=False)
+    try:
+        users = field.clean(payload.instructors)
+    except ValidationError as error:
+        raise InvalidInput({"instructors": error.messages}) from None
+    course_set_instructors(course=course, instructors=users)
+    return _instructors_of(course)
+
+
+def _course_for(request, code: str, permission: str) -> Course:
+    if not (request.auth.is_staff and request.auth.has_perm(permission)):
+        raise PermissionDenied("Only registrars can do that.")
+    return get_object_or_404(Course, code=normalize_course_code(code))
+
+
+def _instructors_of(course: Course) -> dict:
+    emails = instructor_emails(courses=[course]).get(course.code, [])
+    return {"course": course.code, "instructor": course.instructor, "instructors": emails}

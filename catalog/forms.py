@@ -1,4 +1,7 @@
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_CREDITS, MIN_CREDITS
@@ -67,3 +70,39 @@ class CourseFilterForm(forms.Form):
         if data.get("open_seats"):
             courses = courses.with_open_seats()
         return courses.order_by(*ORDERINGS[data.get("order") or "code"])
+
+
+class InstructorEmailsField(forms.Field):
+    """Instructors by email, separated by spaces or commas (a list in JSON): their accounts, compared as a set.
+
+    Every address must belong to an account; the ones that do not are named
+    in one error.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            value = " ".join(str(item) for item in value)
+        return sorted({email.lower() for email in str(value or "").replace(",", " ").split()})
+
+    def validate(self, value):
+        super().validate(value)
+        if bad := [email for email in value if not _is_email(email)]:
+            raise ValidationError(_("not an email address: %(values)s") % {"values": ", ".join(bad)})
+
+    def clean(self, value):
+        emails = super().clean(value)
+        users = list(get_user_model().objects.filter(email__in=emails)) if emails else []
+        if unknown := sorted(set(emails) - {user.email for user in users}):
+            raise ValidationError(_("no account with the email %(emails)s") % {"emails": ", ".join(unknown)})
+        return users
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial) != self.to_python(data)
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True

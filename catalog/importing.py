@@ -14,10 +14,14 @@ from pathlib import Path
 
 from django import forms
 
+from .forms import InstructorEmailsField
+from .instructors import course_set_instructors, instructor_emails
 from .models import Course, Term, normalize_course_code
 
 COURSE_FIELDS = ["code", "title", "description", "instructor", "credits", "term", "capacity",
-                 "meeting_days", "starts_at", "ends_at", "prerequisites"]
+                 "meeting_days", "starts_at", "ends_at", "prerequisites", "instructors"]
+# Set after the course is saved, from codes and emails, rather than as its fields.
+RELATIONS = ["prerequisites", "instructors"]
 REQUIRED_COLUMNS = ["code", "title", "credits", "term", "capacity"]
 
 
@@ -147,10 +151,11 @@ class CourseRowForm(forms.ModelForm):
         error_messages={"invalid_choice": "no term “%(value)s”; give a term's slug, e.g. fall-2026"},
     )
     prerequisites = CourseCodesField(required=False)
+    instructors = InstructorEmailsField(required=False)
 
     class Meta:
         model = Course
-        fields = [name for name in COURSE_FIELDS if name != "prerequisites"]
+        fields = [name for name in COURSE_FIELDS if name not in RELATIONS]
 
     def clean_code(self):
         return normalize_course_code(self.cleaned_data["code"])
@@ -169,13 +174,22 @@ def plan_import(rows: list[Row]) -> Plan:
     plan = Plan()
     existing = {course.code: course for course in Course.objects.select_related("term")}
     required = current_prerequisites()
+    teachers = instructor_emails()
     checked = []
     seen = {}
     for row in rows:
         data = {key: _as_text(value) for key, value in row.data.items()}
         instance = existing.get(normalize_course_code(data.get("code", "")))
-        # Compare the term by slug and the prerequisites by code, as the file gives them.
-        initial = {"term": instance.term.slug, "prerequisites": " ".join(required[instance.code])} if instance else None
+        # Compare the term by slug, the prerequisites by code and the
+        # instructors by email, as the file gives them.
+        initial = {
+            "term": instance.term.slug,
+            "prerequisites": " ".join(required[instance.code]),
+            "instructors": " ".join(teachers.get(instance.code, [])),
+        } if instance else None
+        if instance and "instructors" not in data:
+            # A file without the column leaves the course's instructors as they are.
+            data["instructors"] = initial["instructors"]
         form = CourseRowForm(data, instance=instance, initial=initial)
         valid = form.is_valid()
         for name, messages in form.errors.items():
@@ -216,6 +230,8 @@ def apply_plan(plan: Plan, progress=lambda forms: forms) -> list[Course]:
         codes = set(form.cleaned_data["prerequisites"])
         if required[form.instance.code] != codes:
             form.instance.prerequisites.set([by_code[code] for code in codes])
+        if "instructors" in form.changed_data:
+            course_set_instructors(course=form.instance, instructors=form.cleaned_data["instructors"])
     return saved
 
 
@@ -230,7 +246,7 @@ def _save(form: CourseRowForm) -> Course:
     if course.pk is None:
         course.save()
     else:
-        course.save(update_fields=[name for name in form.changed_data if name != "prerequisites"])
+        course.save(update_fields=[name for name in form.changed_data if name not in RELATIONS])
     return course
 
 

@@ -1,3 +1,6 @@
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -10,6 +13,8 @@ from .querysets import CourseQuerySet, TermQuerySet
 MIN_CREDITS = 1
 MAX_CREDITS = 10
 WEEKDAYS = "MTWRFSU"
+# Grades are due this long after a term's last day unless its page says otherwise.
+GRADES_DUE_AFTER = datetime.timedelta(days=14)
 WEEKDAY_NAMES = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 
 course_code_validator = RegexValidator(
@@ -31,6 +36,12 @@ class Term(models.Model):
     enrollment_opens_at = models.DateTimeField(_("enrollment opens at"))
     enrollment_closes_at = models.DateTimeField(_("enrollment closes at"))
     drop_deadline = models.DateTimeField(_("drop deadline"))
+    # Never empty once saved: save() fills it in from the term's last day.
+    grades_due_at = models.DateTimeField(
+        _("grades due at"), blank=True,
+        help_text=_("Instructors submit grades from the term's last day until then. "
+                    "Left blank: two weeks after the last day."),
+    )
 
     objects = TermQuerySet.as_manager()
 
@@ -42,6 +53,11 @@ class Term(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.grades_due_at is None:
+            self.grades_due_at = self.default_grades_due_at()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return f"{reverse('catalog:course_list')}?term={self.slug}"
@@ -55,8 +71,23 @@ class Term(models.Model):
             errors["enrollment_closes_at"] = _("Enrollment must close after it opens.")
         if opens and self.drop_deadline and self.drop_deadline < opens:
             errors["drop_deadline"] = _("The drop deadline cannot come before enrollment opens.")
+        if self.ends_on and self.grades_due_at is None:
+            self.grades_due_at = self.default_grades_due_at()
+        if self.ends_on and self.grades_due_at and self.grades_due_at <= self.grading_opens_at:
+            errors["grades_due_at"] = _("Grades cannot be due before the term's last day.")
         if errors:
             raise ValidationError(errors)
+
+    def default_grades_due_at(self) -> datetime.datetime:
+        return self.grading_opens_at + GRADES_DUE_AFTER
+
+    @property
+    def grading_opens_at(self) -> datetime.datetime:
+        """The start of the term's last day: instructors may submit grades from then."""
+        return timezone.make_aware(datetime.datetime.combine(self.ends_on, datetime.time.min))
+
+    def is_grading_open(self, now=None) -> bool:
+        return self.grading_opens_at <= (now or timezone.now()) < self.grades_due_at
 
     def is_enrollment_open(self, now=None) -> bool:
         now = now or timezone.now()
@@ -95,6 +126,10 @@ class Course(models.Model):
     # updates: the database, not Python, decides who gets the last seat.
     enrolled_count = models.PositiveIntegerField(_("enrolled"), default=0, editable=False)
     waitlist_count = models.PositiveIntegerField(_("waitlisted"), default=0, editable=False)
+    # Kept by enrollment.permits: no permit for this course is valid after
+    # this day (raised before a permit is written, never lowered), so a page
+    # or an enrollment looks for a student's permit only where one may apply.
+    permits_until = models.DateField(_("permits valid until"), null=True, blank=True, editable=False)
 
     objects = CourseQuerySet.as_manager()
 
@@ -165,3 +200,36 @@ class Course(models.Model):
         if not set(self.meeting_days) & set(other.meeting_days):
             return False
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+class CourseInstructor(models.Model):
+    """A user who teaches a course: what opens its roster, grade sheet and permits to them (enrollment.teaching).
+
+    A document per assignment, read directly rather than through a
+    many-to-many manager (the backend has no ``prefetch_related``): the
+    courses someone teaches are one indexed query on ``instructor`` joined to
+    their courses and terms, and whether someone teaches one course is one
+    query on (course, instructor). A user or course that goes takes its
+    assignments with it, where a list of user ids on the course would keep
+    dangling ones. ``Course.instructor`` stays the name the catalog shows.
+    """
+
+    # Indexed by the unique (course, instructor) constraint, which leads with it.
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="instructor_links", verbose_name=_("course"), db_index=False
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="courses_taught",
+        verbose_name=_("instructor"),
+    )
+    created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("course instructor")
+        verbose_name_plural = _("course instructors")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "instructor"], name="one_assignment_per_course_instructor"),
+        ]
+
+    def __str__(self):
+        return f"{self.instructor} – {self.course}"

@@ -31,7 +31,7 @@ from catalog.models import Course
 from catalog.selectors import term_options
 
 from .admin_forms import EnrollmentAddForm, GradeForm
-from .models import Enrollment, EnrollmentEvent, Via
+from .models import Enrollment, EnrollmentEvent, GradeSheet, Permit, Via
 from .reports import write_enrollments_csv
 from .selectors import students_over_credit_limit
 from .services import (
@@ -63,7 +63,7 @@ def protect_active_enrollments(deletion: tuple, enrollments) -> tuple:
 
 class EnrollmentEventInline(ReadOnlyInline):
     model = EnrollmentEvent
-    fields = ["created_at", "from_status", "to_status", "via", "actor", "note"]
+    fields = ["created_at", "from_status", "to_status", "from_grade", "to_grade", "via", "actor", "note"]
     select_related = ("actor",)
 
 
@@ -74,7 +74,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_filter = ["course__term", "status", "grade"]
     search_fields = ["student__email", "course__code"]
     search_help_text = _("Student email or course code")
-    fields = ["student", "course", "status", "grade", "waitlisted_at", "created_at", "updated_at"]
+    fields = ["student", "course", "status", "grade", "waitlisted_at", "permit", "created_at", "updated_at"]
     inlines = [EnrollmentEventInline]
     actions = ["set_grade", "drop", "promote", "export_csv"]
     action_template = "admin/enrollment/enrollment/action_page.html"
@@ -148,20 +148,24 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     # --- actions ------------------------------------------------------------------
 
-    @admin.action(description=_("Set a grade for the selected enrollments…"), permissions=["change"])
+    @admin.action(description=_("Set or change the grade of the selected enrollments…"), permissions=["change"])
     def set_grade(self, request, queryset):
         form = GradeForm(request.POST if CONFIRMED in request.POST else None)
         if not form.is_valid():
             return self._action_page(
                 request, "set_grade", [(e, "") for e in queryset], form=form,
-                title=gettext("Set a grade"), submit=gettext("Set the grade"),
-                intro=gettext("The grade is given to each enrolled student below; others are refused."),
+                title=gettext("Set or change a grade"), submit=gettext("Set the grade"),
+                intro=gettext("The grade is given to each enrolled student below; others are refused. "
+                              "Each enrollment's history keeps the old grade, the new one, who and why."),
             )
-        grade = form.cleaned_data["grade"]
+        grade, reason = form.cleaned_data["grade"], form.cleaned_data["reason"]
 
         def grade_one(enrollment):
-            enrollment_set_grade(enrollment=enrollment, grade=grade, actor=request.user, via=Via.ADMIN)
-            return gettext("Grade set to %(grade)s.") % {"grade": grade or gettext("none")}
+            before = enrollment.grade
+            enrollment_set_grade(enrollment=enrollment, grade=grade, actor=request.user, reason=reason, via=Via.ADMIN)
+            return gettext("Grade changed from %(before)s to %(after)s: %(reason)s") % {
+                "before": before or gettext("none"), "after": grade or gettext("none"), "reason": reason,
+            }
 
         self._apply(request, queryset, grade_one, done=gettext("%(count)d graded"))
 
@@ -255,6 +259,40 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return TemplateResponse(request, self.action_template, context)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept for reading: the teaching pages (enrollment.teaching) write them, through their services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Permit)
+class PermitAdmin(ReadOnlyAdmin):
+    list_display = ["student", "course", "waives_display", "valid_until", "issued_by", "via", "issued_at", "used_at"]
+    list_select_related = ["student", "course", "issued_by"]
+    list_filter = ["via"]
+    search_fields = ["student__email", "course__code"]
+    search_help_text = _("Student email or course code")
+
+    @admin.display(description=_("waives"))
+    def waives_display(self, permit):
+        return permit.waives_display()
+
+
+@admin.register(GradeSheet)
+class GradeSheetAdmin(ReadOnlyAdmin):
+    list_display = ["course", "saved_at", "saved_by", "submitted_at", "submitted_by"]
+    list_select_related = ["course", "saved_by", "submitted_by"]
+    search_fields = ["course__code"]
+    exclude = ["drafts"]
+
+
 # --- the enrollments of a course and of a student, on their admin pages -----------
 
 
@@ -293,7 +331,10 @@ class CourseAdmin(catalog_admin.CourseAdmin):
         if course.pk is None:
             return self.get_empty_value_display()
         url = f"{reverse('admin:enrollment_enrollment_changelist')}?{urlencode({'course__id__exact': course.pk})}"
-        return format_html('<a href="{}">{}</a>', url, _("Drop, promote or grade this course's students"))
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>', url, _("Drop, promote or grade this course's students"),
+            reverse("enrollment:teaching_roster", args=[course.code]), _("Its roster, grade sheet and permits"),
+        )
 
     def save_model(self, request, course, form, change):
         super().save_model(request, course, form, change)

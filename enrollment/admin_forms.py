@@ -51,6 +51,10 @@ class GradeForm(forms.Form):
         label=_("Grade"),
         choices=[("", "---------"), *Grade.choices, (NO_GRADE, _("No grade (take it away)"))],
     )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200,
+        help_text=_("Why the grade is set or changed: kept in each enrollment's history with the old and new grade."),
+    )
 
     def clean_grade(self):
         grade = self.cleaned_data["grade"]

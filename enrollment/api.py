@@ -15,6 +15,7 @@ from school.api.errors import ReasonOut, api_error, errors
 from school.api.throttling import WRITES
 
 from .eligibility import enrollment_eligibility
+from .grade_sheets import GradesClosed
 from .models import Enrollment, Via
 from .models import Status as EnrollmentStatus
 from .selectors import student_enrollments, waitlist_positions
@@ -26,7 +27,7 @@ ObjectIdString = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="The
 # A refusal that contradicts the current state (retrying the same request
 # cannot help), or a clash with a concurrent change of the same state
 # (retrying can), is a conflict; any other refusal by a rule is 422.
-CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain)
+CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain, GradesClosed)
 
 
 def refused(request, exc: EnrollmentError) -> JsonResponse:

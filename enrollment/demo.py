@@ -1,10 +1,16 @@
-"""Demo data: terms around today, a catalog across departments, students and their enrollments.
+"""Demo data: terms around today, a catalog across departments, instructors, students and their enrollments.
 
 Used by ``manage.py seed_demo``. Rows are written with bulk inserts (the
 embedded database is slow per operation) rather than through
 enrollment.services, and the seat counters are then set from them as
 ``check_db --fix-counters`` sets them: this is an initial load into empty
 courses, not a change to live enrollments.
+
+Instructors get accounts and are linked to their courses by the catalog's
+names, as the migration links an existing school's (catalog.instructors).
+Dr. Mensah teaches computer science: last term's grades are submitted, the
+intensive course that ended yesterday waits for its grades, and Ada holds
+Mensah's permit for a full course.
 """
 
 import datetime
@@ -17,16 +23,27 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from faker import Faker
 
+from accounts.instructor_group import add_to_instructor_group
 from accounts.models import User
+from catalog.instructors import link_instructor_names
 from catalog.models import Course, Term
 
-from .models import ACTIVE_STATUSES, Enrollment, EnrollmentEvent, Status, Via
+from .models import ACTIVE_STATUSES, Enrollment, EnrollmentEvent, GradeSheet, Status, Via
 from .seat_counters import counter_mismatches
+from .teaching import INSTRUCTOR, TaughtCourse, permit_issue
+from .waivers import Waiver
 
 STUDENT_PASSWORD = "student-demo"
 REGISTRAR_EMAIL = "registrar@example.edu"
 REGISTRAR_PASSWORD = "registrar-demo"
 DEMO_STUDENT_EMAIL = "ada@example.edu"
+INSTRUCTOR_PASSWORD = "instructor-demo"
+DEMO_INSTRUCTOR_EMAIL = "mensah@example.edu"
+# (first name, surname): each teaches as "Dr. <surname>" and logs in as <surname>@example.edu.
+INSTRUCTORS = [("Chidi", "Okafor"), ("Sofia", "Lindqvist"), ("Layla", "Haddad"), ("Julien", "Moreau"),
+               ("Hana", "Tanaka"), ("Diego", "Ibarra"), ("Petra", "Novak"), ("Lucia", "Castillo"),
+               ("Ama", "Mensah"), ("Aoife", "Byrne"), ("Marek", "Kowalski"), ("Nneka", "Achebe")]
+INTENSIVE_STUDENTS = 12
 
 DEPARTMENTS = {
     "CS": ["Programming Fundamentals", "Data Structures", "Algorithms", "Databases", "Operating Systems",
@@ -56,6 +73,7 @@ class DemoSummary:
     terms: int = 0
     courses: int = 0
     students: int = 0
+    instructors: int = 0
     enrollments: dict = field(default_factory=dict)
 
 
@@ -67,16 +85,20 @@ def seed_demo(*, students: int = 200, seed: int = 2026, today: datetime.date | N
     rng = random.Random(seed)
     today = today or timezone.localdate()
     summary = DemoSummary()
-    past, current, upcoming = _terms(today)
-    summary.terms = 3
+    past, current, upcoming, intensive = _terms(today)
+    summary.terms = 4
 
-    courses = _courses(rng, past, current, upcoming)
+    courses = _courses(rng, past, current, upcoming, intensive)
     summary.courses = sum(len(term_courses) for term_courses in courses.values())
 
-    people = _students(rng, students)
+    teachers = _instructors()
+    summary.instructors = len(teachers)
+    people = _students(rng, students, taken=set(teachers))
     summary.students = len(people)
 
-    summary.enrollments = _enrollments(rng, people, courses, past, current)
+    summary.enrollments = _enrollments(rng, people, courses, past, current, intensive)
+    _grading(courses[past], teachers)
+    _permit(people[0], courses[current], teachers[DEMO_INSTRUCTOR_EMAIL])
     return summary
 
 
@@ -102,26 +124,42 @@ def _terms(today):
     past = term(-250, 110, -290, -240, -225)
     current = term(-10, 110, -40, 20, 30)
     upcoming = term(160, 110, 120, 170, 180)
-    return past, current, upcoming
+    # Ended yesterday: its grades are due within the week.
+    starts = today - datetime.timedelta(days=36)
+    intensive = Term.objects.create(
+        name=f"{starts:%B %Y} intensive", slug=f"{starts:%B-%Y}-intensive".lower(), starts_on=starts,
+        ends_on=today - datetime.timedelta(days=1),
+        enrollment_opens_at=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9)))
+        - datetime.timedelta(days=30),
+        enrollment_closes_at=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9))),
+        drop_deadline=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9)))
+        + datetime.timedelta(days=7),
+        grades_due_at=timezone.make_aware(datetime.datetime.combine(today, datetime.time(17)))
+        + datetime.timedelta(days=7),
+    )
+    return past, current, upcoming, intensive
 
 
-def _courses(rng, past, current, upcoming) -> dict:
-    """{term: [Course]}; current-term level-2 courses require the past term's level-1 course."""
-    instructors = [f"Dr. {name}" for name in ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Ibarra",
-                                              "Novak", "Castillo", "Mensah", "Byrne", "Kowalski", "Achebe"]]
+def _courses(rng, past, current, upcoming, intensive) -> dict:
+    """{term: [Course]}; current-term level-2 courses require the past term's level-1 course.
+
+    Computer science is Dr. Mensah's; the other departments' teachers are drawn at random.
+    """
+    others = [f"Dr. {surname}" for _first, surname in INSTRUCTORS if surname != "Mensah"]
 
     def make(term, code, title, capacity):
         days, minutes = rng.choice(MEETINGS)
         start = datetime.time(rng.choice(START_HOURS))
         end = (datetime.datetime.combine(datetime.date.min, start) + datetime.timedelta(minutes=minutes)).time()
+        teacher = rng.choice(others)
         return Course(
             code=code, title=title, term=term, capacity=capacity,
-            credits=rng.choice([3, 3, 3, 4, 4, 2]), instructor=rng.choice(instructors),
+            credits=rng.choice([3, 3, 3, 4, 4, 2]), instructor="Dr. Mensah" if code.startswith("CS") else teacher,
             description=f"{title}: lectures, weekly problem sets and a final project.",
             meeting_days=days, starts_at=start, ends_at=end,
         )
 
-    plan = {past: [], current: [], upcoming: []}
+    plan = {past: [], current: [], upcoming: [], intensive: [make(intensive, "CS150", "Python Intensive", 20)]}
     for department, titles in DEPARTMENTS.items():
         plan[past].append(make(past, f"{department}101", titles[0], 60))
         for level, title in enumerate(titles[1:5], start=2):
@@ -140,7 +178,22 @@ def _courses(rng, past, current, upcoming) -> dict:
     return plan
 
 
-def _students(rng, count) -> list[User]:
+def _instructors() -> dict[str, User]:
+    """{email: account} of the demo instructors, in the Instructor group and linked to the courses they teach."""
+    password = make_password(INSTRUCTOR_PASSWORD)
+    first = User.next_student_number()
+    User.objects.bulk_create(
+        User(email=f"{surname.lower()}@example.edu", first_name=first_name, last_name=surname, password=password,
+             student_number=first + n)
+        for n, (first_name, surname) in enumerate(INSTRUCTORS)
+    )
+    teachers = {user.email: user for user in User.objects.filter(student_number__gte=first)}
+    add_to_instructor_group(list(teachers.values()))
+    link_instructor_names()
+    return teachers
+
+
+def _students(rng, count, taken: set[str]) -> list[User]:
     fake = Faker()
     fake.seed_instance(rng.randrange(1 << 30))
     # One hash for every demo student: Argon2 is slow on purpose, and the
@@ -149,9 +202,15 @@ def _students(rng, count) -> list[User]:
     User.objects.create_superuser(REGISTRAR_EMAIL, REGISTRAR_PASSWORD, first_name="Rita", last_name="Registrar")
     first = User.objects.create_user(DEMO_STUDENT_EMAIL, STUDENT_PASSWORD, first_name="Ada", last_name="Lovelace")
     start = first.student_number + 1
+
+    def email() -> str:
+        while (address := f"{fake.unique.user_name()}@example.edu") in taken:
+            pass
+        return address
+
     people = [
         User(
-            email=f"{fake.unique.user_name()}@example.edu",
+            email=email(),
             first_name=fake.first_name(),
             last_name=fake.last_name(),
             password=password,
@@ -163,8 +222,11 @@ def _students(rng, count) -> list[User]:
     return [first, *User.objects.filter(student_number__gte=start).order_by("student_number")]
 
 
-def _enrollments(rng, people, courses, past, current) -> dict:
+def _enrollments(rng, people, courses, past, current, intensive) -> dict:
     rows, seats_taken = [], Counter()
+    # The intensive course's class, Ada first, waiting for their grades.
+    for student in people[:INTENSIVE_STUDENTS]:
+        rows.append(Enrollment(student=student, course=courses[intensive][0], status=Status.ENROLLED))
     limit = settings.REGISTRAR_CREDIT_LIMIT
     now = timezone.now()
     for index, student in enumerate(people):
@@ -192,3 +254,28 @@ def _enrollments(rng, people, courses, past, current) -> dict:
     )
     counter_mismatches(fix=True)
     return {status: sum(1 for row in rows if row.status == status) for status in ACTIVE_STATUSES}
+
+
+def _grading(past_courses: list[Course], teachers: dict[str, User]) -> None:
+    """Last term's grade sheets, submitted by their instructors (whose grades are the demo's past grades)."""
+    submitted = timezone.make_aware(datetime.datetime.combine(past_courses[0].term.ends_on, datetime.time(16)))
+    by_name = {f"Dr. {user.last_name}": user for user in teachers.values()}
+    GradeSheet.objects.bulk_create(
+        GradeSheet(course=course, version=1, submitted_at=submitted, submitted_by=by_name.get(course.instructor),
+                   saved_at=submitted, saved_by=by_name.get(course.instructor))
+        for course in past_courses
+    )
+
+
+def _permit(student: User, current_courses: list[Course], instructor: User) -> None:
+    """Dr. Mensah's permit for Ada in a course she has not taken: past its prerequisites, clash and capacity."""
+    taken = set(Enrollment.objects.filter(student=student).values_list("course_id", flat=True))
+    # Computer science first (Dr. Mensah's own), any other course she has not taken otherwise.
+    candidates = sorted((c for c in current_courses if c.pk not in taken),
+                        key=lambda c: (not c.code.startswith("CS"), c.code))
+    course = Course.objects.with_term().get(pk=candidates[0].pk)
+    permit_issue(
+        taught=TaughtCourse(course, INSTRUCTOR), student=student, actor=instructor, via=Via.COMMAND,
+        waives=[Waiver.PREREQUISITES, Waiver.SCHEDULE, Waiver.CAPACITY],
+        valid_until=min(timezone.localdate(course.term.enrollment_closes_at), course.term.ends_on),
+    )

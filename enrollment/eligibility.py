@@ -1,6 +1,6 @@
 """Why a student may not enroll in a course: every reason, not only the first."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.utils import timezone
@@ -9,7 +9,9 @@ from django.utils.formats import date_format
 from catalog.selectors import course_prerequisites
 
 from .grades import PASSING_GRADES
-from .models import Enrollment, Status
+from .models import Enrollment, Permit, Status
+from .permits import live_permit, permit_label
+from .waivers import waived_reason_codes
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Reason:
     # A reason that does not block still deserves to be said (e.g. "full:
     # you would join the waitlist").
     blocking: bool = True
+    # Who lets the student past it, and until when: a permit's issuer and last day.
+    waived_by: str = ""
 
 
 @dataclass
@@ -26,6 +30,8 @@ class Eligibility:
     course: object
     reasons: list[Reason] = field(default_factory=list)
     enrollment: Enrollment | None = None
+    # The permit that lifts one of the reasons: enrolling uses it up.
+    permit: Permit | None = None
 
     @property
     def blocking_reasons(self) -> list[Reason]:
@@ -37,15 +43,21 @@ class Eligibility:
 
     @property
     def will_waitlist(self) -> bool:
-        return any(reason.code == "course_full" for reason in self.reasons)
+        return any(reason.code == "course_full" and not reason.waived_by for reason in self.reasons)
+
+    @property
+    def waives_capacity(self) -> bool:
+        """A permit gives the student a seat beyond capacity (ahead of any waitlist)."""
+        return any(reason.code == "course_full" and reason.waived_by for reason in self.reasons)
 
 
 def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=None, now=None) -> Eligibility:
-    """Every reason that stands between student and a seat in course.
+    """Every reason that stands between student and a seat in course, and those the student's permit lifts.
 
     ``enrollments`` (the student's enrollments with their courses) and
     ``prerequisites`` (the course's) may be passed by a caller that already
-    has them, so a page asks the database for each only once.
+    has them, so a page asks the database for each only once. The permit
+    costs a query only on a course that may have a valid one (enrollment.permits).
     """
     now = now or timezone.now()
     if enrollments is None:
@@ -88,7 +100,23 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
             f"student{'s' if course.waitlist_count != 1 else ''}.",
             blocking=False,
         ))
+    if (mine is None or not mine.is_active) and (permit := live_permit(student=student, course=course, now=now)):
+        _apply_permit(result, permit)
     return result
+
+
+def _apply_permit(result: Eligibility, permit: Permit) -> None:
+    """Turn the reasons the permit waives into notes that say so; the permit is then the one to use."""
+    waived = waived_reason_codes(permit.waives)
+    label = permit_label(permit)
+    reasons = []
+    for reason in result.reasons:
+        if reason.code in waived:
+            reason = replace(reason, blocking=False, waived_by=label,
+                             message=f"{reason.message} Waived by permit ({label}).")
+            result.permit = permit
+        reasons.append(reason)
+    result.reasons = reasons
 
 
 def term_load_reasons(*, course, enrollments) -> list[Reason]:

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_mongodb_backend.fields import ArrayField
 
 from catalog.models import Course, Term
 
 from .grades import Grade
 from .querysets import EnrollmentQuerySet
 from .status import ACTIVE_STATUSES, Status
+from .waivers import Waiver
 
 
 class Via(models.TextChoices):
@@ -15,6 +17,7 @@ class Via(models.TextChoices):
     ADMIN = "admin", _("Admin")
     API = "api", _("API")
     COMMAND = "command", _("Command")
+    TEACHING = "teaching", _("Teaching pages")
 
 
 class Enrollment(models.Model):
@@ -48,6 +51,13 @@ class Enrollment(models.Model):
     # wrote this enrollment last: seeing it here tells the student's next
     # change that this one is finished, so the lock needs no release write.
     lock_token = models.CharField(max_length=32, blank=True, editable=False)
+    # The permit the student enrolled (or joined the waitlist) with: the rules
+    # it waived still hold for this enrollment when a waitlist seat comes up.
+    # Never looked up by: no index.
+    permit = models.ForeignKey(
+        "Permit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("permit"), db_index=False,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -89,6 +99,9 @@ class EnrollmentEvent(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=10, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=10, choices=Status.choices)
+    # A grade change: what the grade was and became (the note says why).
+    from_grade = models.CharField(_("grade from"), max_length=2, choices=Grade.choices, blank=True)
+    to_grade = models.CharField(_("grade to"), max_length=2, choices=Grade.choices, blank=True)
     via = models.CharField(_("via"), max_length=10, choices=Via.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
@@ -100,7 +113,10 @@ class EnrollmentEvent(models.Model):
         indexes = [models.Index(fields=["enrollment", "created_at"], name="event_enrollment_created")]
 
     def __str__(self):
-        return f"{self.from_status or '—'} → {self.to_status} via {self.via}"
+        grade = ""
+        if self.from_grade or self.to_grade:
+            grade = f", grade {self.from_grade or '—'} → {self.to_grade or '—'}"
+        return f"{self.from_status or '—'} → {self.to_status}{grade} via {self.via}"
 
 
 class RegistrationLock(models.Model):
@@ -123,3 +139,79 @@ class RegistrationLock(models.Model):
 
     def __str__(self):
         return f"{self.student_id} {self.term_id} until {self.locked_until:%H:%M:%S}"
+
+
+class GradeSheet(models.Model):
+    """An instructor's grades for one course (enrollment.grade_sheets).
+
+    Drafts, saved any number of times, live here and nowhere else: a
+    student sees a grade once the sheet is submitted and it is written on
+    their enrollment. Every save is one conditional update on ``version``.
+    """
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, related_name="grade_sheet",
+                                  verbose_name=_("course"))
+    # {enrollment id: grade} for the enrolled students graded so far.
+    drafts = models.JSONField(_("drafts"), default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    saved_at = models.DateTimeField(_("saved at"), null=True, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("saved by"), db_index=False,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("submitted by"), db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("grade sheet")
+        verbose_name_plural = _("grade sheets")
+
+    def __str__(self):
+        return f"{self.course} grade sheet"
+
+    def get_absolute_url(self):
+        return reverse("enrollment:teaching_grades", args=[self.course.code])
+
+
+class Permit(models.Model):
+    """Leave for one student to enroll in one course past chosen rules, from an instructor or registrar.
+
+    Used once: ``used_at`` is set by the enrollment that used it, with one
+    conditional update. The newest permit of a student for a course is the
+    one that counts (enrollment.permits).
+    """
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="permits", verbose_name=_("student"),
+        db_index=False,
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="permits", verbose_name=_("course"),
+                               db_index=False)
+    waives = ArrayField(models.CharField(max_length=16, choices=Waiver.choices), verbose_name=_("waives"))
+    valid_until = models.DateField(_("valid until"), help_text=_("The last day it can be used."))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issued by"),
+        db_index=False,
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("permit")
+        verbose_name_plural = _("permits")
+        ordering = ["-issued_at"]
+        indexes = [
+            models.Index(fields=["student", "course", "-issued_at"], name="permit_student_course"),
+            models.Index(fields=["course", "-issued_at"], name="permit_course"),
+        ]
+
+    def __str__(self):
+        return f"Permit for {self.student} in {self.course}"
+
+    def waives_display(self) -> str:
+        labels = dict(Waiver.choices)
+        return ", ".join(str(labels.get(waiver, waiver)) for waiver in self.waives)

@@ -14,7 +14,9 @@ hold under concurrency is one atomic single-document update:
   clashes) are checked under the student's registration lock for the term
   (``enrollment.locks``), taken by one conditional write: an enrollment, a
   waitlist join and a promotion of one student never run at once, so none
-  of them is checked against a term that another is changing.
+  of them is checked against a term that another is changing;
+* a student's permit is used by one conditional update under that lock
+  (``enrollment.permits``), so it is used once.
 
 The lock keeps no copy of anything. A per-student credit counter (or a list
 of busy hours) updated with ``credits + c <= limit`` would cost the same one
@@ -44,6 +46,7 @@ from .emails import send_passed_over_email, send_promotion_email
 from .grades import Grade
 from .locks import hold_term, unlock_term
 from .models import Enrollment, EnrollmentEvent, Status, Via
+from .permits import permit_give_back, permit_note, permit_use, without_waived
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,8 @@ def enrollment_create(
     """Enroll student in course, or put them on its waitlist when it is full.
 
     ``override_capacity`` lets staff give a seat beyond capacity; it is
-    recorded in the enrollment's history.
+    recorded in the enrollment's history. The student's permit, where it
+    waives a reason, is used up under the registration lock (enrollment.permits).
     """
     now = now or timezone.now()
     actor = actor or student
@@ -110,19 +114,33 @@ def enrollment_create(
         return eligibility
 
     token, eligibility = _hold(student, course.term, check)
-    try:
-        status = _take_seat_or_join_waitlist(course, override_capacity=override_capacity)
-    except EnrollmentError:
+    permit = eligibility.permit
+    if permit is not None and not permit_use(permit, now=now):
         unlock_term(student=student, term=course.term, token=token)
+        raise NotEligible(f"Your permit for {course.code} was used or expired meanwhile.", code="permit_used")
+
+    def undo():
+        if permit is not None:
+            permit_give_back(permit)
+        unlock_term(student=student, term=course.term, token=token)
+
+    try:
+        status = _take_seat_or_join_waitlist(
+            course, override_capacity=override_capacity or eligibility.waives_capacity
+        )
+    except EnrollmentError:
+        undo()
         raise
     previous = eligibility.enrollment
     try:
-        enrollment = _write_enrollment(student, course, status, previous, now, token)
+        enrollment = _write_enrollment(student, course, status, previous, now, token, permit)
     except AlreadyEnrolled:
         _release(course, status)
-        unlock_term(student=student, term=course.term, token=token)
+        undo()
         raise
     note = "capacity override" if override_capacity and status == Status.ENROLLED else ""
+    if permit is not None:
+        note = Truncator("; ".join(filter(None, [note, permit_note(permit)]))).chars(200)
     _record(enrollment, actor, previous.status if previous else "", status, via, note)
     return enrollment
 
@@ -170,7 +188,7 @@ def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, o
     course, student = enrollment.course, enrollment.student
 
     def check(enrollments):
-        if reasons := term_load_reasons(course=course, enrollments=enrollments):
+        if reasons := without_waived(term_load_reasons(course=course, enrollments=enrollments), enrollment):
             raise NotEligible(" ".join(reason.message for reason in reasons), reasons=reasons)
 
     token, _ = _hold(student, course.term, check)
@@ -198,14 +216,31 @@ def course_fill_from_waitlist(*, course: Course, actor=None, via: str = Via.COMM
     return promoted
 
 
-def enrollment_set_grade(*, enrollment: Enrollment, grade: str, actor, via: str = Via.ADMIN) -> Enrollment:
+def enrollment_set_grade(
+    *, enrollment: Enrollment, grade: str, actor, reason: str, via: str = Via.ADMIN
+) -> Enrollment:
+    """A registrar's grade change: from the grade as read to ``grade``, with why, in the enrollment's history.
+
+    One conditional update on the grade as read, so a grade recorded
+    meanwhile (a submitted grade sheet, another change) is never overwritten
+    unseen. Instructors grade through their grade sheets (enrollment.grade_sheets).
+    """
+    reason = reason.strip()
     if grade not in Grade.values and grade != "":
         raise EnrollmentError(f"“{grade}” is not a grade.", code="invalid_grade")
+    if not reason:
+        raise EnrollmentError("Say why the grade changes: it is kept in the enrollment's history.",
+                              code="reason_required")
     if enrollment.status != Status.ENROLLED and grade:
         raise NotEnrolled(f"Only an enrolled student can be graded; {enrollment.student} is {enrollment.status}.")
-    Enrollment.objects.filter(pk=enrollment.pk).update(grade=grade, updated_at=timezone.now())
+    before = enrollment.grade
+    changed = Enrollment.objects.filter(pk=enrollment.pk, grade=before).update(grade=grade, updated_at=timezone.now())
+    if not changed:
+        raise NotEnrolled(f"The grade of {enrollment.student} in {enrollment.course.code} changed meanwhile; "
+                          "reload and try again.")
     enrollment.grade = grade
-    _record(enrollment, actor, enrollment.status, enrollment.status, via, f"grade set to {grade or 'none'}")
+    _record(enrollment, actor, enrollment.status, enrollment.status, via, Truncator(reason).chars(200),
+            from_grade=before, to_grade=grade)
     return enrollment
 
 
@@ -278,20 +313,23 @@ def _release(course: Course, status: str) -> None:
     Course.objects.filter(pk=course.pk).update(**{counter: F(counter) - 1})
 
 
-def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str) -> Enrollment:
+def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str,
+                      permit=None) -> Enrollment:
     waitlisted_at = now if status == Status.WAITLISTED else None
     if previous is not None:
         reused = Enrollment.objects.filter(pk=previous.pk, status=Status.DROPPED).update(
-            status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token, updated_at=now
+            status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token, updated_at=now,
+            permit=permit,
         )
         if not reused:
             raise AlreadyEnrolled(f"You are already enrolled in {course.code}.")
         previous.status, previous.grade, previous.waitlisted_at = status, "", waitlisted_at
-        previous.waitlist_note, previous.lock_token = "", token
+        previous.waitlist_note, previous.lock_token, previous.permit = "", token, permit
         return previous
     try:
         return Enrollment.objects.create(
-            student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token
+            student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token,
+            permit=permit,
         )
     except IntegrityError:
         raise AlreadyEnrolled(f"You are already enrolled in {course.code}.") from None
@@ -340,8 +378,8 @@ def _promote_next(course: Course, *, actor, via: str, now) -> Enrollment | None:
 
 def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool:
     student, course = enrollment.student, enrollment.course
-    held = hold_term(student=student, term=course.term,
-                     check=lambda enrollments: term_load_reasons(course=course, enrollments=enrollments))
+    held = hold_term(student=student, term=course.term, check=lambda enrollments: without_waived(
+        term_load_reasons(course=course, enrollments=enrollments), enrollment))
     if held is None:
         # Their own request has held the lock for seconds: it is stuck, and
         # the seat should not wait for it. They keep their place.
@@ -381,7 +419,8 @@ def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None
     send_promotion_email(enrollment)
 
 
-def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via: str, note: str = "") -> None:
+def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via: str, note: str = "",
+            **grades) -> None:
     EnrollmentEvent.objects.create(
         enrollment=enrollment,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -389,6 +428,7 @@ def _record(enrollment: Enrollment, actor, from_status: str, to_status: str, via
         to_status=to_status,
         via=via,
         note=note,
+        **grades,
     )
     logger.info(
         "enrollment %s %s: %s -> %s via %s %s", enrollment.pk, enrollment.course_id, from_status, to_status, via, note

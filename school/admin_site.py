@@ -18,7 +18,7 @@ SECTIONS = [
         "accounts.user", "accounts.apitoken", "account.emailaddress", "account.emailconfirmation", "auth.group",
     ]),
     (_("Catalog"), "catalog", ["catalog.term", "catalog.course"]),
-    (_("Enrollment"), "enrollment", ["enrollment.enrollment"]),
+    (_("Enrollment"), "enrollment", ["enrollment.enrollment", "enrollment.gradesheet", "enrollment.permit"]),
 ]
 
 

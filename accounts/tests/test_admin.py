@@ -25,7 +25,7 @@ def test_a_registrar_logs_in_and_sees_what_they_run_and_no_more(client, registra
     assert response.redirect_chain[-1][0] == reverse("admin:index")
     index = client.get(reverse("admin:index"))
     models = {model["object_name"] for app in index.context["app_list"] for model in app["models"]}
-    assert models == {"User", "ApiToken", "Term", "Course", "Enrollment"}
+    assert models == {"User", "ApiToken", "Term", "Course", "Enrollment", "Permit", "GradeSheet"}
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/auth/group/add/").status_code == 403
 

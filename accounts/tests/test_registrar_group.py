@@ -23,15 +23,17 @@ def test_migrate_creates_the_group_with_exactly_the_registrar_permissions():
         *(f"catalog.{a}_course" for a in ("view", "add", "change", "delete")),
         *(f"enrollment.{a}_enrollment" for a in ("view", "add", "change", "delete")),
         "enrollment.view_enrollmentevent",
+        "enrollment.view_permit",
+        "enrollment.view_gradesheet",
         "admin.view_logentry",
     }
 
 
 def test_the_command_is_idempotent_and_says_what_it_did(capsys):
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "Created the Registrar group with 20 permissions.\n"
+    assert capsys.readouterr().out == "Created the Registrar group with 22 permissions.\n"
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "The Registrar group is up to date (20 permissions).\n"
+    assert capsys.readouterr().out == "The Registrar group is up to date (22 permissions).\n"
     assert Group.objects.filter(name=REGISTRAR_GROUP).count() == 1
 
 

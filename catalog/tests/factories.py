@@ -3,7 +3,8 @@ import datetime
 import factory
 from django.utils import timezone
 
-from catalog.models import Course, Term
+from accounts.tests.factories import UserFactory
+from catalog.models import Course, CourseInstructor, Term
 
 
 class TermFactory(factory.django.DjangoModelFactory):
@@ -34,3 +35,13 @@ class CourseFactory(factory.django.DjangoModelFactory):
     credits = 3
     term = factory.SubFactory(TermFactory)
     capacity = 30
+
+
+class CourseInstructorFactory(factory.django.DjangoModelFactory):
+    """An assignment only: course_set_instructors also puts the user in the Instructor group."""
+
+    class Meta:
+        model = CourseInstructor
+
+    course = factory.SubFactory(CourseFactory)
+    instructor = factory.SubFactory(UserFactory)

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
+from catalog.instructors import course_set_instructors
 from catalog.tests.factories import CourseFactory, TermFactory
 
 
@@ -38,4 +39,28 @@ def past_term(db):
         enrollment_opens_at=now - datetime.timedelta(days=230),
         enrollment_closes_at=now - datetime.timedelta(days=190),
         drop_deadline=now - datetime.timedelta(days=180),
+    )
+
+
+@pytest.fixture
+def instructor(db):
+    return UserFactory(email="mensah@example.edu", first_name="Ama", last_name="Mensah")
+
+
+@pytest.fixture
+def taught(course, instructor):
+    """CS101 (fixture ``course``), taught by ``instructor``."""
+    course_set_instructors(course=course, instructors=[instructor])
+    return course
+
+
+@pytest.fixture
+def ended_term(db):
+    """A term whose last day was yesterday: its grades can be submitted, for two weeks."""
+    today = timezone.localdate()
+    now = timezone.now()
+    return TermFactory(
+        name="Summer 2026", slug="summer-2026", starts_on=today - datetime.timedelta(days=60),
+        ends_on=today - datetime.timedelta(days=1), enrollment_opens_at=now - datetime.timedelta(days=90),
+        enrollment_closes_at=now - datetime.timedelta(days=50), drop_deadline=now - datetime.timedelta(days=40),
     )

@@ -161,17 +161,20 @@ def test_set_grade_asks_for_the_grade_then_grades_the_enrolled_and_refuses_the_o
     assert {enrollment.pk for enrollment, _reason in page.context["rows"]} == {enrolled.pk, waitlisted.pk}
 
     missing = act(registrar_client, "set_grade", [enrolled, waitlisted], confirmed="yes")
-    assert missing.status_code == 200 and missing.context["form"].errors == {"grade": ["This field is required."]}
+    assert missing.status_code == 200 and missing.context["form"].errors == {
+        "grade": ["This field is required."], "reason": ["This field is required."],
+    }
 
-    done = act(registrar_client, "set_grade", [enrolled, waitlisted], confirmed="yes", grade="B+")
+    done = act(registrar_client, "set_grade", [enrolled, waitlisted], confirmed="yes", grade="B+",
+               reason="late coursework")
     assert done.status_code == 302
     assert (fetch(enrolled).grade, fetch(waitlisted).grade) == ("B+", "")
     assert messages_of(done) == [
         f"1 graded; 1 refused: {waitlisted}: Only an enrolled student can be graded; {waiting} is waitlisted."
     ]
-    event = EnrollmentEvent.objects.get(enrollment=enrolled, note__startswith="grade")
-    assert (event.actor, event.via, event.note) == (registrar, "admin", "grade set to B+")
-    assert logged(enrolled) == ["Grade set to B+."]
+    event = EnrollmentEvent.objects.get(enrollment=enrolled, to_grade="B+")
+    assert (event.actor, event.via, event.from_grade, event.note) == (registrar, "admin", "", "late coursework")
+    assert logged(enrolled) == ["Grade changed from none to B+: late coursework"]
 
 
 def test_drop_frees_the_seat_and_asks_before_overriding_the_deadline(registrar_client, registrar, term, course):

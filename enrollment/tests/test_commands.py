@@ -233,8 +233,9 @@ def test_import_courses_treats_mongodb_operators_as_bad_values(tmp_path, term):
 
 def test_seed_demo_loads_a_school_and_refuses_to_load_twice(db):
     out = run("seed_demo", "--students", "12", "--seed", "7")
-    assert "Loaded 3 terms, 60 courses, 12 students" in out
-    assert Term.objects.count() == 3 and Course.objects.count() == 60
+    assert "Loaded 4 terms, 61 courses, 12 instructors, 12 students" in out
+    assert "Instructor login: mensah@example.edu / instructor-demo" in out
+    assert Term.objects.count() == 4 and Course.objects.count() == 61
     assert User.objects.filter(is_superuser=True).count() == 1
     assert Enrollment.objects.filter(grade__gt="").exists()
     out = run("seed_demo", "--if-empty")

@@ -30,7 +30,7 @@ def dropped(student, course):
 def graded_then_dropped(course, staff):
     student = UserFactory()
     enrollment = enrollment_create(student=student, course=course)
-    enrollment_set_grade(enrollment=enrollment, grade="B", actor=staff)
+    enrollment_set_grade(enrollment=enrollment, grade="B", actor=staff, reason="final exam")
     return enrollment_drop(enrollment=enrollment, actor=staff)
 
 

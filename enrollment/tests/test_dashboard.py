@@ -189,7 +189,7 @@ def test_the_admin_home_groups_models_under_people_catalog_and_enrollment(client
     assert sections == {
         "People": ["User", "ApiToken", "EmailAddress", "EmailConfirmation", "Group"],
         "Catalog": ["Term", "Course"],
-        "Enrollment": ["Enrollment"],
+        "Enrollment": ["Enrollment", "GradeSheet", "Permit"],
     }
     people = client.get(reverse("admin:app_list", kwargs={"app_label": "accounts"}))
     assert [app["name"] for app in people.context["app_list"]] == ["People"]

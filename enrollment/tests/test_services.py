@@ -253,10 +253,10 @@ def test_promote_and_fill_from_waitlist_after_a_capacity_increase(staff, course)
 
 def test_grades_are_validated_and_only_for_enrolled_students(student, staff, course):
     enrollment = enrollment_create(student=student, course=course)
-    enrollment_set_grade(enrollment=enrollment, grade="A-", actor=staff)
+    enrollment_set_grade(enrollment=enrollment, grade="A-", actor=staff, reason="final exam")
     assert fetch(enrollment).grade == "A-"
     with pytest.raises(EnrollmentError):
-        enrollment_set_grade(enrollment=enrollment, grade="Z", actor=staff)
+        enrollment_set_grade(enrollment=enrollment, grade="Z", actor=staff, reason="typo")
     assert fetch(enrollment).grade == "A-"
 
 

@@ -12,6 +12,7 @@ from catalog.api import router as catalog_router
 from enrollment.api import refused as enrollment_refused
 from enrollment.api import router as enrollment_router
 from enrollment.services import EnrollmentError
+from enrollment.teaching_api import router as teaching_router
 from school.views import page_not_found
 
 from . import errors
@@ -37,6 +38,7 @@ api.add_exception_handler(EnrollmentError, enrollment_refused)
 api.add_router("/courses/", catalog_router)
 api.add_router("/", enrollment_router)
 api.add_router("/users/", accounts_router)
+api.add_router("/teaching/", teaching_router)
 
 
 def json_errors(view):

@@ -12,7 +12,9 @@ from schemathesis.config import SchemathesisConfig
 
 from accounts.models import ApiToken
 from accounts.tests.factories import RegistrarFactory, UserFactory
+from catalog.instructors import course_set_instructors
 from catalog.tests.factories import CourseFactory
+from enrollment.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -21,26 +23,39 @@ ROLES = ["anonymous", "student", "staff"]
 
 @pytest.fixture(params=ROLES)
 def headers(request, db):
-    """The role's credentials, and a course to enroll in."""
-    CourseFactory(
+    """The role's credentials, and a course to enroll in that the student also
+    teaches, so the teaching endpoints are fuzzed past their access check."""
+    course = CourseFactory(
         code="CS101", capacity=1, meeting_days="MW", starts_at=datetime.time(14), ends_at=datetime.time(15, 15)
     )
+    EnrollmentFactory(course=course)
     if request.param == "anonymous":
         return {}
     user = UserFactory() if request.param == "student" else RegistrarFactory()
+    course_set_instructors(course=course, instructors=[user])
     return {"Authorization": f"Bearer {ApiToken.objects.issue(user=user, name='fuzz')[1]}"}
 
 
-# Every check runs, positive-data acceptance included. Two kinds of refusal of
+# Every check runs, positive-data acceptance included. Some refusals of
 # schema-valid input are the API's contract, not a schema that says too little:
 # a rule refusing on the current state (422: not eligible, past the drop
-# deadline) and the sign-up form's rules no schema can state (a taken address,
-# a password Django's validators find too common or too close to the name).
+# deadline, a permit's last day already past, grades outside their window),
+# the sign-up form's rules no schema can state (a taken address, a password
+# Django's validators find too common or too close to the name), and a grade
+# for a student number that is not on the course's roster or an instructor's
+# address nobody has an account for (400, per field).
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+REFUSALS = {
+    "POST /api/enroll/": ["422"],
+    "DELETE /api/enrollments/{enrollment_id}/": ["422"],
+    "POST /api/users/": ["400"],
+    "PUT /api/teaching/{code}/grades/": ["400", "422"],
+    "POST /api/teaching/{code}/permits/": ["400", "422"],
+    "PUT /api/courses/{code}/instructors/": ["400"],
+}
 CONFIG = SchemathesisConfig.from_dict({"operations": [
-    {"include-name": name, "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, status]}}}
-    for name, status in [("POST /api/enroll/", "422"), ("DELETE /api/enrollments/{enrollment_id}/", "422"),
-                         ("POST /api/users/", "400")]
+    {"include-name": name, "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *statuses]}}}
+    for name, statuses in REFUSALS.items()
 ]})
 fuzzed = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
 
@@ -58,6 +73,8 @@ def test_the_schema_is_openapi_3_with_both_ways_to_authenticate(client):
     assert set(schema["paths"]) == {
         "/api/courses/", "/api/courses/{code}/", "/api/courses/{code}/eligibility/", "/api/enroll/",
         "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/users/", "/api/users/{user_id}/",
+        "/api/courses/{code}/instructors/", "/api/teaching/", "/api/teaching/{code}/roster/",
+        "/api/teaching/{code}/grades/", "/api/teaching/{code}/permits/",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
     assert schema["paths"]["/api/enroll/"]["post"]["responses"]["422"]["content"]["application/json"]["schema"] == {

@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Create or update courses from a CSV or JSON file, matched by course code. Columns/keys: code, title, "
         "credits, term (slug), capacity, and optionally description, instructor, meeting_days, starts_at, "
-        "ends_at, prerequisites (codes separated by spaces). Every row is checked before anything is written."
+        "ends_at, prerequisites (codes separated by spaces), instructors (emails separated by spaces). "
+        "Every row is checked before anything is written."
     )
 
     def add_arguments(self, parser):

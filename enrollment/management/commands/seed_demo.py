@@ -3,7 +3,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from enrollment.demo import (
+    DEMO_INSTRUCTOR_EMAIL,
     DEMO_STUDENT_EMAIL,
+    INSTRUCTOR_PASSWORD,
     REGISTRAR_EMAIL,
     REGISTRAR_PASSWORD,
     STUDENT_PASSWORD,
@@ -34,10 +36,14 @@ class Command(BaseCommand):
         started = time.monotonic()
         summary = seed_demo(students=students, seed=seed)
         self.stdout.write(self.style.SUCCESS(
-            f"Loaded {summary.terms} terms, {summary.courses} courses, {summary.students} students, "
+            f"Loaded {summary.terms} terms, {summary.courses} courses, {summary.instructors} instructors, "
+            f"{summary.students} students, "
             f"{summary.enrollments[Status.ENROLLED]} enrollments and "
             f"{summary.enrollments[Status.WAITLISTED]} waitlist places "
             f"in {time.monotonic() - started:.1f} s."
         ))
         self.stdout.write(f"Staff login: {REGISTRAR_EMAIL} / {REGISTRAR_PASSWORD}")
         self.stdout.write(f"Student login: {DEMO_STUDENT_EMAIL} / {STUDENT_PASSWORD} (every demo student)")
+        self.stdout.write(
+            f"Instructor login: {DEMO_INSTRUCTOR_EMAIL} / {INSTRUCTOR_PASSWORD} (every demo instructor)"
+        )
