@@ -22,6 +22,10 @@ REGISTRAR_PERMISSIONS = {
     ("catalog", "course"): EDIT,
     ("enrollment", "enrollment"): EDIT,
     ("enrollment", "enrollmentevent"): ("view",),
+    # Holds are placed and lifted, never edited or deleted: they are the record of what the student was told.
+    ("enrollment", "hold"): ("view", "add", "change"),
+    ("enrollment", "holdkind"): EDIT,
+    ("enrollment", "appointmentgroup"): EDIT,
     ("admin", "logentry"): ("view",),
 }
 WANTED = frozenset(

@@ -6,7 +6,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .forms import ApiTokenForm, ProfileForm
-from .models import ApiToken
+from .models import ApiToken, User
+from .signals import profile_page_sections
 
 
 @login_required
@@ -42,7 +43,9 @@ def token_revoke(request, token_id):
 
 
 def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None):
+    sections = [html for _receiver, html in profile_page_sections.send(sender=User, request=request)]
     return render(request, "accounts/profile.html", {
+        "sections": sections,
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(),
         "tokens": request.user.api_tokens.all(),

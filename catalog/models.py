@@ -31,6 +31,12 @@ class Term(models.Model):
     enrollment_opens_at = models.DateTimeField(_("enrollment opens at"))
     enrollment_closes_at = models.DateTimeField(_("enrollment closes at"))
     drop_deadline = models.DateTimeField(_("drop deadline"))
+    # After the drop deadline and until this one, a student withdraws instead
+    # of dropping: the course stays on their transcript with a W.
+    withdraw_deadline = models.DateTimeField(
+        _("withdrawal deadline"),
+        help_text=_("From the drop deadline until this one, students withdraw (grade W) instead of dropping."),
+    )
 
     objects = TermQuerySet.as_manager()
 
@@ -55,6 +61,8 @@ class Term(models.Model):
             errors["enrollment_closes_at"] = _("Enrollment must close after it opens.")
         if opens and self.drop_deadline and self.drop_deadline < opens:
             errors["drop_deadline"] = _("The drop deadline cannot come before enrollment opens.")
+        if self.drop_deadline and self.withdraw_deadline and self.withdraw_deadline < self.drop_deadline:
+            errors["withdraw_deadline"] = _("The withdrawal deadline cannot come before the drop deadline.")
         if errors:
             raise ValidationError(errors)
 
@@ -64,6 +72,10 @@ class Term(models.Model):
 
     def is_drop_open(self, now=None) -> bool:
         return (now or timezone.now()) < self.drop_deadline
+
+    def is_withdraw_open(self, now=None) -> bool:
+        """Past the drop deadline, before the withdrawal deadline."""
+        return self.drop_deadline <= (now or timezone.now()) < self.withdraw_deadline
 
 
 class Course(models.Model):

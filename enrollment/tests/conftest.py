@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.tests.factories import CourseFactory, TermFactory
+from enrollment import locks
 
 
 @pytest.fixture
@@ -39,3 +40,9 @@ def past_term(db):
         enrollment_closes_at=now - datetime.timedelta(days=190),
         drop_deadline=now - datetime.timedelta(days=180),
     )
+
+
+@pytest.fixture
+def patient(monkeypatch):
+    """Requests wait for the lock as long as it takes, however loaded the machine: serialised, never refused."""
+    monkeypatch.setattr(locks, "WAIT_SECONDS", 60)
