@@ -26,6 +26,10 @@ REGISTRAR_PERMISSIONS = {
     ("enrollment", "enrollmentevent"): ("view",),
     ("enrollment", "permit"): ("view",),
     ("enrollment", "gradesheet"): ("view",),
+    # Holds are placed and lifted, never edited or deleted: they are the record of what the student was told.
+    ("enrollment", "hold"): ("view", "add", "change"),
+    ("enrollment", "holdkind"): EDIT,
+    ("enrollment", "appointmentgroup"): EDIT,
     ("admin", "logentry"): ("view",),
 }
 WANTED = frozenset(

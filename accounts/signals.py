@@ -1,6 +1,19 @@
-"""API tokens end with the password they were made under, and with the account's deactivation."""
+"""Signals of the accounts app: the ones it sends, and its receivers.
+
+``profile_page_sections`` is sent while the profile page is rendered, with
+``request``; each receiver returns HTML for a section of the page (the
+enrollment app shows the student's holds): the apps built on accounts plug
+in there, and accounts never imports them.
+
+API tokens end with the password they were made under, and with the
+account's deactivation (``revoke_api_tokens``).
+"""
+
+from django.dispatch import Signal
 
 from .models import ApiToken
+
+profile_page_sections = Signal()
 
 
 def revoke_api_tokens(sender, instance, created, **kwargs):

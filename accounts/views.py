@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 
 from .adapters import EmailTaken
 from .forms import ApiTokenForm, ProfileForm
-from .models import ApiToken, TooManyTokens
+from .models import ApiToken, TooManyTokens, User
+from .signals import profile_page_sections
 
 
 class SignupView(allauth_views.SignupView):
@@ -71,7 +72,9 @@ def token_revoke(request, token_id):
 
 
 def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None):
+    sections = [html for _receiver, html in profile_page_sections.send(sender=User, request=request)]
     return render(request, "accounts/profile.html", {
+        "sections": sections,
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(),
         "tokens": request.user.api_tokens.live(),

@@ -137,6 +137,7 @@ def bench_term() -> Term:
         "enrollment_opens_at": now - datetime.timedelta(days=1),
         "enrollment_closes_at": now + datetime.timedelta(days=30),
         "drop_deadline": now + datetime.timedelta(days=40),
+        "withdraw_deadline": now + datetime.timedelta(days=60),
     })
     return term
 

@@ -48,7 +48,8 @@ class TermCourseInline(ReadOnlyInline):
 @admin.register(Term)
 class TermAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "starts_on", "ends_on", "enrollment_opens_at", "enrollment_closes_at", "drop_deadline", "courses",
+        "name", "starts_on", "ends_on", "enrollment_opens_at", "enrollment_closes_at", "drop_deadline",
+        "withdraw_deadline", "courses",
     ]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -56,7 +57,9 @@ class TermAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
         (_("Dates"), {"fields": ["starts_on", "ends_on", "grades_due_at"]}),
-        (_("Enrollment window"), {"fields": ["enrollment_opens_at", "enrollment_closes_at", "drop_deadline"]}),
+        (_("Enrollment window"), {"fields": [
+            "enrollment_opens_at", "enrollment_closes_at", "drop_deadline", "withdraw_deadline",
+        ]}),
     ]
     inlines = [TermCourseInline]
 

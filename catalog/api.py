@@ -37,6 +37,9 @@ class TermOut(Schema):
     enrollment_opens_at: datetime.datetime
     enrollment_closes_at: datetime.datetime
     drop_deadline: datetime.datetime
+    withdraw_deadline: datetime.datetime = Field(
+        description="After the drop deadline and until this one, a student withdraws (grade W) instead of dropping."
+    )
 
 
 class ScheduleOut(Schema):

@@ -75,14 +75,15 @@ def read_rows(path: Path) -> list[Row]:
     if path.suffix.lower() == ".json":
         return _json_rows(text, path.name)
     if path.suffix.lower() == ".csv":
-        return _csv_rows(text, path.name)
+        return csv_rows(text, path.name)
     raise ImportFileError(f"{path.name}: use a .csv or .json file")
 
 
-def _csv_rows(text: str, name: str) -> list[Row]:
+def csv_rows(text: str, name: str, required: list[str] = REQUIRED_COLUMNS) -> list[Row]:
+    """Rows of CSV text with the required columns, each with the line it starts on (shared with import_holds)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [column.strip() for column in reader.fieldnames or []]
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    missing = [column for column in required if column not in columns]
     if missing:
         found = ", ".join(columns) or "none"
         raise ImportFileError(f"{name}: missing column(s): {', '.join(missing)} (found: {found})")

@@ -42,6 +42,12 @@ class Term(models.Model):
         help_text=_("Instructors submit grades from the term's last day until then. "
                     "Left blank: two weeks after the last day."),
     )
+    # After the drop deadline and until this one, a student withdraws instead
+    # of dropping: the course stays on their transcript with a W.
+    withdraw_deadline = models.DateTimeField(
+        _("withdrawal deadline"),
+        help_text=_("From the drop deadline until this one, students withdraw (grade W) instead of dropping."),
+    )
 
     objects = TermQuerySet.as_manager()
 
@@ -75,6 +81,8 @@ class Term(models.Model):
             self.grades_due_at = self.default_grades_due_at()
         if self.ends_on and self.grades_due_at and self.grades_due_at <= self.grading_opens_at:
             errors["grades_due_at"] = _("Grades cannot be due before the term's last day.")
+        if self.drop_deadline and self.withdraw_deadline and self.withdraw_deadline < self.drop_deadline:
+            errors["withdraw_deadline"] = _("The withdrawal deadline cannot come before the drop deadline.")
         if errors:
             raise ValidationError(errors)
 
@@ -95,6 +103,10 @@ class Term(models.Model):
 
     def is_drop_open(self, now=None) -> bool:
         return (now or timezone.now()) < self.drop_deadline
+
+    def is_withdraw_open(self, now=None) -> bool:
+        """Past the drop deadline, before the withdrawal deadline."""
+        return self.drop_deadline <= (now or timezone.now()) < self.withdraw_deadline
 
 
 class Course(models.Model):

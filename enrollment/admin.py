@@ -1,14 +1,15 @@
 """Enrollments in the admin: every change goes through enrollment.services.
 
 Staff add an enrollment with a form that calls ``enrollment_create`` and
-change them with actions (grade, drop, promote), never by editing fields, so
-the seat counters, the waitlist order and the history stay right. Overriding
-a rule (capacity, the drop deadline) is never a side effect: the admin asks
-first, and the service records it.
+change them with actions (grade, drop, withdraw, promote), never by editing
+fields, so the seat counters, the waitlist order and the history stay right.
+Overriding a rule (capacity, the drop or withdrawal deadline) is never a
+side effect: the admin asks first, and the service records it.
 
-The course and user pages of the catalog and accounts admins are extended
-here (re-registered subclasses) with their enrollments: those apps never
-import this one.
+The course, term and user pages of the catalog and accounts admins are
+extended here (re-registered subclasses) with enrollments, registration
+appointments and holds: those apps never import this one. Holds are placed
+and lifted through enrollment.holds, on the user page and from the user list.
 """
 
 from django.contrib import admin, messages
@@ -18,7 +19,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -27,11 +29,20 @@ from accounts import admin as accounts_admin
 from accounts.models import User
 from catalog import admin as catalog_admin
 from catalog.admin import ReadOnlyInline
-from catalog.models import Course
+from catalog.models import Course, Term
 from catalog.selectors import term_options
 
-from .admin_forms import EnrollmentAddForm, GradeForm
-from .models import Enrollment, EnrollmentEvent, GradeSheet, Permit, Via
+from .admin_forms import (
+    AppointmentGroupFormSet,
+    EnrollmentAddForm,
+    GradeForm,
+    HoldForm,
+    HoldInlineForm,
+    HoldKindChoiceForm,
+)
+from .appointments import students_per_group
+from .holds import HoldAlreadyLifted, hold_lift, hold_place
+from .models import AppointmentGroup, Enrollment, EnrollmentEvent, GradeSheet, Hold, HoldKind, Permit, Via
 from .reports import write_enrollments_csv
 from .selectors import students_over_credit_limit
 from .services import (
@@ -43,6 +54,7 @@ from .services import (
     enrollment_drop,
     enrollment_promote,
     enrollment_set_grade,
+    enrollment_withdraw,
 )
 
 # Posted by an action's intermediate page: staff saw it and said yes.
@@ -61,6 +73,30 @@ def protect_active_enrollments(deletion: tuple, enrollments) -> tuple:
     return deleted, model_count, perms_needed, [*protected, *blocking]
 
 
+class ConfirmingActions:
+    """Actions with a page between choosing them and applying them: a choice to make or an override to confirm."""
+
+    action_template = "admin/enrollment/enrollment/action_page.html"
+
+    def _action_page(self, request, action: str, rows: list, *, title: str, intro: str, submit: str, form=None):
+        """``rows`` are (object, reason) pairs, listed and posted again with the answer."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "submit": submit,
+            "rows": rows,
+            "form": form,
+            "action": action,
+            "confirmed": CONFIRMED,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.action_template, context)
+
+
 class EnrollmentEventInline(ReadOnlyInline):
     model = EnrollmentEvent
     fields = ["created_at", "from_status", "to_status", "from_grade", "to_grade", "via", "actor", "note"]
@@ -68,7 +104,7 @@ class EnrollmentEventInline(ReadOnlyInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(ConfirmingActions, admin.ModelAdmin):
     list_display = ["student", "student_email", "course", "term", "status", "grade", "waitlisted_at", "created_at"]
     list_select_related = ["student", "course__term"]
     list_filter = ["course__term", "status", "grade"]
@@ -76,8 +112,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_help_text = _("Student email or course code")
     fields = ["student", "course", "status", "grade", "waitlisted_at", "permit", "created_at", "updated_at"]
     inlines = [EnrollmentEventInline]
-    actions = ["set_grade", "drop", "promote", "export_csv"]
-    action_template = "admin/enrollment/enrollment/action_page.html"
+    actions = ["set_grade", "drop", "withdraw", "promote", "export_csv"]
 
     @admin.display(description=_("email"), ordering="student__email")
     def student_email(self, enrollment):
@@ -178,13 +213,35 @@ class EnrollmentAdmin(admin.ModelAdmin):
             return gettext("Dropped after the drop deadline (override).") if override else gettext("Dropped.")
 
         held = self._apply(request, queryset, drop_one, done=gettext("%(count)d dropped"),
-                           overridable="drop_deadline_passed")
+                           overridable=("drop_deadline_passed",))
         if held:
             return self._action_page(
                 request, "drop", held, title=gettext("Drop after the deadline?"),
                 submit=gettext("Yes, drop them after the deadline"),
                 intro=gettext("The drop deadline has passed for these enrollments. Drop them anyway? "
                               "The override is recorded in each enrollment's history."),
+            )
+
+    @admin.action(description=_("Withdraw the selected students (grade W)"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        override = CONFIRMED in request.POST
+
+        def withdraw_one(enrollment):
+            enrollment_withdraw(enrollment=enrollment, actor=request.user, via=Via.ADMIN, override_deadline=override)
+            if override:
+                return gettext("Withdrawn outside the withdrawal period (override).")
+            return gettext("Withdrawn.")
+
+        held = self._apply(request, queryset.select_related("course__term"), withdraw_one,
+                           done=gettext("%(count)d withdrawn"),
+                           overridable=("withdrawal_not_open", "withdraw_deadline_passed"))
+        if held:
+            return self._action_page(
+                request, "withdraw", held, title=gettext("Withdraw outside the withdrawal period?"),
+                submit=gettext("Yes, withdraw them with a W"),
+                intro=gettext("These enrollments are outside their term's withdrawal period. Withdraw them anyway? "
+                              "Each keeps the course on the transcript with a W; the override is recorded in "
+                              "its history."),
             )
 
     @admin.action(description=_("Promote the selected students from the waitlist"), permissions=["change"])
@@ -197,7 +254,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
         # Oldest first, so a course's free seats go in waitlist order.
         held = self._apply(request, queryset.order_by("waitlisted_at", "id"), promote_one,
-                           done=gettext("%(count)d promoted"), overridable="course_full")
+                           done=gettext("%(count)d promoted"), overridable=("course_full",))
         if held:
             return self._action_page(
                 request, "promote", held, title=gettext("Promote beyond capacity?"),
@@ -213,18 +270,18 @@ class EnrollmentAdmin(admin.ModelAdmin):
         write_enrollments_csv(queryset.select_related("student", "course__term"), response)
         return response
 
-    def _apply(self, request, enrollments, change, *, done: str, overridable: str = "") -> list:
+    def _apply(self, request, enrollments, change, *, done: str, overridable: tuple[str, ...] = ()) -> list:
         """Call change(enrollment) on each, log and report the results.
 
         Returns the (enrollment, reason) pairs refused for a reason staff may
-        override (an EnrollmentError whose code is ``overridable``), to ask about.
+        override (an EnrollmentError whose code is in ``overridable``), to ask about.
         """
         changed, refused, held = 0, [], []
         for enrollment in enrollments:
             try:
                 log_message = change(enrollment)
             except EnrollmentError as error:
-                if error.code == overridable:
+                if error.code in overridable:
                     held.append((enrollment, error.message))
                 else:
                     refused.append(f"{enrollment}: {error.message}")
@@ -239,24 +296,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if parts:
             self.message_user(request, "; ".join(parts), messages.WARNING if refused else messages.SUCCESS)
         return held
-
-    def _action_page(self, request, action: str, rows: list, *, title: str, intro: str, submit: str, form=None):
-        """The page between choosing an action and applying it: a choice to make or an override to confirm."""
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "submit": submit,
-            "rows": rows,
-            "form": form,
-            "action": action,
-            "confirmed": CONFIRMED,
-            "opts": self.opts,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.action_template, context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -403,16 +442,227 @@ class OverCreditLimitFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=students_over_credit_limit(term_id=term.id))
 
 
+class ActiveHoldFilter(admin.SimpleListFilter):
+    """Students with an active hold (linked from the admin home)."""
+
+    title = _("holds")
+    parameter_name = "active_hold"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("With an active hold"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(pk__in=Hold.objects.active().values_list("student_id", flat=True).distinct())
+
+
+# --- holds: on the user page, from the user list, and their own list -------------------
+
+
+class HoldInline(admin.TabularInline):
+    """A student's holds, active first: new rows place one, ticking "Lift" lifts one (enrollment.holds)."""
+
+    model = Hold
+    fk_name = "student"
+    form = HoldInlineForm
+    fields = ["kind", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by", "lift"]
+    readonly_fields = ["placed_at", "placed_by", "lifted_at", "lifted_by"]
+    ordering = ["lifted_at", "-placed_at"]  # null first: the active ones
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("holds (an active one stops new enrollments and waitlist places)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("kind", "placed_by", "lifted_by")
+
+
+def save_holds(request, student, formset) -> None:
+    """Place the new holds and lift the ticked ones, through the services, for the admin's change message."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        if not form.has_changed():
+            continue
+        if form.instance.pk is None:
+            hold, _created = hold_place(student=student, kind=form.cleaned_data["kind"],
+                                        reason=form.cleaned_data["reason"], actor=request.user, via=Via.ADMIN)
+            formset.new_objects.append(hold)
+        elif form.cleaned_data.get("lift"):
+            try:
+                hold_lift(hold=form.instance, actor=request.user)
+            except HoldAlreadyLifted as error:
+                messages.warning(request, error.message)
+            else:
+                formset.changed_objects.append((form.instance, ["lift"]))
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(accounts_admin.UserAdmin):
-    """The accounts user page, with the student's enrollments; a student with active ones is not deleted."""
+class UserAdmin(ConfirmingActions, accounts_admin.UserAdmin):
+    """The accounts user page, with the student's holds and enrollments; a student with active enrollments
+    is not deleted. Holds are placed on and lifted from many students at once from the list."""
 
-    inlines = [*accounts_admin.UserAdmin.inlines, StudentEnrollmentInline]
-    list_filter = [*accounts_admin.UserAdmin.list_filter, OverCreditLimitFilter]
+    inlines = [*accounts_admin.UserAdmin.inlines, HoldInline, StudentEnrollmentInline]
+    list_filter = [*accounts_admin.UserAdmin.list_filter, OverCreditLimitFilter, ActiveHoldFilter]
+    actions = ["place_hold", "lift_holds"]
 
     def get_deleted_objects(self, objs, request):
         deletion = super().get_deleted_objects(objs, request)
         return protect_active_enrollments(deletion, Enrollment.objects.filter(student__in=[u.pk for u in objs]))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Hold:
+            save_holds(request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def has_place_hold_permission(self, request):
+        return request.user.has_perm("enrollment.add_hold")
+
+    def has_lift_hold_permission(self, request):
+        return request.user.has_perm("enrollment.change_hold")
+
+    @admin.action(description=_("Place a hold on the selected users…"), permissions=["place_hold"])
+    def place_hold(self, request, queryset):
+        form = HoldForm(request.POST if CONFIRMED in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(
+                request, "place_hold", [(user, "") for user in queryset], form=form,
+                title=gettext("Place a hold"), submit=gettext("Place the hold"),
+                intro=gettext("Each user below gets the hold; one who already has an active hold of the kind keeps "
+                              "it, with this reason. The reason is shown to the student."),
+            )
+        kind, reason = form.cleaned_data["kind"], form.cleaned_data["reason"]
+        placed = 0
+        for user in queryset:
+            _hold, created = hold_place(student=user, kind=kind, reason=reason, actor=request.user, via=Via.ADMIN)
+            placed += created
+            self.log_change(request, user, gettext("Placed a %(kind)s hold.") % {"kind": kind})
+        self.message_user(request, gettext("%(placed)d placed, %(kept)d already held (reason updated).") % {
+            "placed": placed, "kept": len(queryset) - placed,
+        })
+
+    @admin.action(description=_("Lift a kind of hold from the selected users…"), permissions=["lift_hold"])
+    def lift_holds(self, request, queryset):
+        form = HoldKindChoiceForm(request.POST if CONFIRMED in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(
+                request, "lift_holds", [(user, "") for user in queryset], form=form,
+                title=gettext("Lift holds"), submit=gettext("Lift them"),
+                intro=gettext("The active hold of the kind chosen is lifted from each user below who has one."),
+            )
+        kind = form.cleaned_data["kind"]
+        holds = Hold.objects.active().filter(kind=kind, student__in=[user.pk for user in queryset])
+        lifted = 0
+        for hold in holds.select_related("kind", "student"):
+            try:
+                hold_lift(hold=hold, actor=request.user)
+            except HoldAlreadyLifted:
+                continue
+            lifted += 1
+            self.log_change(request, hold.student, gettext("Lifted a %(kind)s hold.") % {"kind": kind})
+        self.message_user(request, ngettext("%(count)d hold lifted.", "%(count)d holds lifted.", lifted)
+                          % {"count": lifted})
+
+
+@admin.register(HoldKind)
+class HoldKindAdmin(admin.ModelAdmin):
+    """The kinds of hold the registrar maintains; a kind some hold names cannot be deleted (PROTECT)."""
+
+    list_display = ["name", "code", "office"]
+    search_fields = ["name", "code"]
+
+
+class HoldStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("lifted", _("Lifted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "lifted":
+            return queryset.exclude(lifted_at=None)
+        return queryset
+
+
+@admin.register(Hold)
+class HoldAdmin(admin.ModelAdmin):
+    """Every hold, to find and lift; holds are placed from the user pages and list, files and the API."""
+
+    list_display = ["student", "kind", "reason", "placed_at", "placed_by", "placed_via", "lifted_at", "lifted_by"]
+    list_select_related = ["student", "kind", "placed_by", "lifted_by"]
+    list_filter = [HoldStateFilter, "kind", "placed_via"]
+    search_fields = ["student__email", "student__last_name"]
+    search_help_text = _("Student email or last name")
+    readonly_fields = ["student", "kind", "reason", "placed_at", "placed_by", "placed_via", "lifted_at", "lifted_by"]
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # A hold's page is for reading: lifting is the action, which needs the change permission.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # A lifted hold stays, as the record of who lifted it.
+        return False
+
+    @admin.action(description=_("Lift the selected holds"), permissions=["change"])
+    def lift(self, request, queryset):
+        lifted, already = 0, 0
+        for hold in queryset.select_related("kind", "student"):
+            try:
+                hold_lift(hold=hold, actor=request.user)
+            except HoldAlreadyLifted:
+                already += 1
+            else:
+                lifted += 1
+                self.log_change(request, hold, gettext("Lifted."))
+        message = ngettext("%(count)d hold lifted", "%(count)d holds lifted", lifted) % {"count": lifted}
+        if already:
+            message += gettext("; %(count)d already lifted") % {"count": already}
+        self.message_user(request, message + ".")
+
+
+# --- a term's registration appointments ----------------------------------------------
+
+
+class AppointmentGroupInline(admin.TabularInline):
+    model = AppointmentGroup
+    formset = AppointmentGroupFormSet
+    fields = ["min_credits", "opens_at"]
+    extra = 0
+    verbose_name_plural = _("registration appointments (without any, everyone registers when enrollment opens)")
+
+
+admin.site.unregister(Term)
+
+
+@admin.register(Term)
+class TermAdmin(catalog_admin.TermAdmin):
+    """The catalog's term page, with its registration appointment groups and how many students fall in each."""
+
+    fieldsets = [
+        *catalog_admin.TermAdmin.fieldsets,
+        (_("Registration appointments"), {"fields": ["appointment_students"]}),
+    ]
+    readonly_fields = ["appointment_students"]
+    inlines = [*catalog_admin.TermAdmin.inlines, AppointmentGroupInline]
+
+    @admin.display(description=_("students per group"))
+    def appointment_students(self, term):
+        counts = students_per_group(term) if term.pk else []
+        if not counts:
+            return _("No groups: everyone registers when enrollment opens. Add groups below.")
+        return format_html_join(
+            "", "<p>{} earned credits or more, from {}: {}</p>",
+            ((group.min_credits, date_format(timezone.localtime(group.opens_at), "DATETIME_FORMAT"),
+              ngettext("%(count)d student", "%(count)d students", count) % {"count": count})
+             for group, count in counts),
+        )

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .eligibility import enrollment_eligibility
 from .grades import Grade
-from .models import Enrollment
+from .models import Enrollment, Hold, HoldKind
 
 # The grade form's value for "take the grade away" (the service's empty grade).
 NO_GRADE = "none"
@@ -49,7 +49,9 @@ class EnrollmentAddForm(forms.ModelForm):
 class GradeForm(forms.Form):
     grade = forms.ChoiceField(
         label=_("Grade"),
-        choices=[("", "---------"), *Grade.choices, (NO_GRADE, _("No grade (take it away)"))],
+        # A W comes with a withdrawal (the Withdraw action), never alone.
+        choices=[("", "---------"), *[c for c in Grade.choices if c[0] != Grade.WITHDRAWN],
+                 (NO_GRADE, _("No grade (take it away)"))],
     )
     reason = forms.CharField(
         label=_("Reason"), max_length=200,
@@ -59,3 +61,57 @@ class GradeForm(forms.Form):
     def clean_grade(self):
         grade = self.cleaned_data["grade"]
         return "" if grade == NO_GRADE else grade
+
+
+class HoldForm(forms.ModelForm):
+    """A hold's kind and reason, as staff give them on a user's page, from the user list, in a file or the API.
+
+    Who it is on comes from the page, the file's row or the request; the
+    model's clean refuses a second active hold of a kind.
+    """
+
+    class Meta:
+        model = Hold
+        fields = ["kind", "reason"]
+
+
+class HoldInlineForm(HoldForm):
+    """A row of the user page's holds: a new hold to place, or an active one to lift."""
+
+    lift = forms.BooleanField(label=_("Lift"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # A placed hold is lifted, never rewritten: its history is what the student was told.
+            self.fields["kind"].disabled = self.fields["reason"].disabled = True
+            self.fields["lift"].disabled = not self.instance.is_active
+        else:
+            self.fields["lift"].disabled = True
+
+
+class HoldKindChoiceForm(forms.Form):
+    kind = forms.ModelChoiceField(label=_("Kind"), queryset=HoldKind.objects.all())
+
+
+class AppointmentGroupFormSet(forms.BaseInlineFormSet):
+    """A term's appointment groups: everyone has one, and more credits never open later."""
+
+    def clean(self):
+        super().clean()
+        # Rows with errors of their own are reported on them; these rules weigh the valid ones kept.
+        groups = [
+            form.cleaned_data for form in self.forms
+            if not form.cleaned_data.get("DELETE") and {"min_credits", "opens_at"} <= form.cleaned_data.keys()
+        ]
+        if not groups:
+            return
+        if not any(group["min_credits"] == 0 for group in groups):
+            raise ValidationError(_("Add a group from 0 earned credits: it says when everyone else may register."))
+        ordered = sorted(groups, key=lambda group: group["min_credits"])
+        for fewer, more in zip(ordered, ordered[1:], strict=False):
+            if more["opens_at"] > fewer["opens_at"]:
+                raise ValidationError(
+                    _("Students with %(more)d earned credits cannot open later than those with %(fewer)d.")
+                    % {"more": more["min_credits"], "fewer": fewer["min_credits"]}
+                )

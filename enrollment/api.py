@@ -1,5 +1,5 @@
-"""Enrolling, listing and dropping the caller's own enrollments, through enrollment.services, and why the
-caller may or may not enroll in a course."""
+"""Enrolling, listing, dropping and withdrawing from the caller's own enrollments, through enrollment.services,
+and why the caller may or may not enroll in a course."""
 
 import datetime
 from typing import Annotated
@@ -16,10 +16,19 @@ from school.api.throttling import WRITES
 
 from .eligibility import enrollment_eligibility
 from .grade_sheets import GradesClosed
+from .holds import HoldAlreadyLifted
 from .models import Enrollment, Via
 from .models import Status as EnrollmentStatus
 from .selectors import student_enrollments, waitlist_positions
-from .services import AlreadyEnrolled, EnrollmentError, NotEnrolled, TryAgain, enrollment_create, enrollment_drop
+from .services import (
+    AlreadyEnrolled,
+    EnrollmentError,
+    NotEnrolled,
+    TryAgain,
+    enrollment_create,
+    enrollment_drop,
+    enrollment_withdraw,
+)
 
 router = Router(tags=["enrollments"], auth=TOKEN_OR_SESSION)
 
@@ -27,7 +36,7 @@ ObjectIdString = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="The
 # A refusal that contradicts the current state (retrying the same request
 # cannot help), or a clash with a concurrent change of the same state
 # (retrying can), is a conflict; any other refusal by a rule is 422.
-CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain, GradesClosed)
+CONFLICTS = (AlreadyEnrolled, NotEnrolled, TryAgain, GradesClosed, HoldAlreadyLifted)
 
 
 def refused(request, exc: EnrollmentError) -> JsonResponse:
@@ -64,6 +73,11 @@ class EligibilityOut(Schema):
     reasons: list[ReasonOut] = Field(description="Everything that stands in the way, blocking or not.")
 
 
+def _callers(request, enrollment_id: str) -> Enrollment:
+    """One of the caller's own enrollments: anyone else's is "not found", never shown."""
+    return get_object_or_404(Enrollment.objects.with_course(), pk=enrollment_id, student=request.auth)
+
+
 def _with_positions(enrollments: list[Enrollment]) -> list[Enrollment]:
     positions = waitlist_positions(enrollments)
     for enrollment in enrollments:
@@ -95,9 +109,19 @@ def enrollment_list(request):
     summary="Drop one of the caller's enrollments, or leave a waitlist",
 )
 def enrollment_delete(request, enrollment_id: ObjectIdString):
-    # Only the caller's own: anyone else's is "not found", never shown.
-    enrollment = get_object_or_404(Enrollment.objects.with_course(), pk=enrollment_id, student=request.auth)
-    return enrollment_drop(enrollment=enrollment, actor=request.auth, via=Via.API)
+    return enrollment_drop(enrollment=_callers(request, enrollment_id), actor=request.auth, via=Via.API)
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/withdraw/",
+    throttle=WRITES,
+    response={200: EnrollmentOut, **errors(400, 401, 403, 404, 409, 422, 429)},
+    summary="Withdraw from one of the caller's courses after its drop deadline (grade W)",
+)
+def enrollment_withdrawal(request, enrollment_id: ObjectIdString):
+    """Between the term's drop and withdrawal deadlines: the course stays on the transcript with a W and its
+    seat goes to the waitlist. Before the drop deadline, drop instead (422 ``withdrawal_not_open``)."""
+    return enrollment_withdraw(enrollment=_callers(request, enrollment_id), actor=request.auth, via=Via.API)
 
 
 @router.get(

@@ -1,11 +1,12 @@
-"""The registrar's term at a glance, for the admin home: five queries, whatever the size of the school.
+"""The registrar's term at a glance, for the admin home: six queries, whatever the size of the school.
 
 Each figure is aggregated by MongoDB, never by loading rows into Python:
 the departments by one ``$group`` over the courses' seat counters (the
 department is the letters that start a course code: CS of CS101), the
 daily curve by one grouping of the enrollment history per day and change,
 the students over the credit limit by one grouping of active enrollments
-per student, and the two course lists by one sorted, limited query each.
+per student, the students with active holds by one distinct count, and the
+two course lists by one sorted, limited query each.
 Nothing here writes. TermDashboard also shapes its figures for the page:
 the charts (school.charts) and the sentences said in their place.
 """
@@ -24,7 +25,7 @@ from catalog.models import Course
 from catalog.selectors import TermOption
 from school.charts import BarChart, LineChart, bar_chart, line_chart
 
-from .models import EnrollmentEvent, Status
+from .models import EnrollmentEvent, Hold, Status
 from .selectors import students_over_credit_limit
 
 LONGEST_WAITLISTS = 10
@@ -67,6 +68,8 @@ class TermDashboard:
     longest_waitlists: list[Course]
     underfilled: list[Course]
     over_credit_limit: int
+    # Holds are on the student, not the term: every student with one.
+    with_active_holds: int
 
     @property
     def total(self) -> Department:
@@ -131,6 +134,7 @@ def term_dashboard(*, term: TermOption, today: datetime.date | None = None) -> T
             .order_by("fill", "code")[:UNDERFILLED_SHOWN]
         ),
         over_credit_limit=len(students_over_credit_limit(term_id=term.id)),
+        with_active_holds=Hold.objects.active().aggregate(students=Count("student", distinct=True))["students"],
     )
 
 

@@ -1,5 +1,9 @@
 """Demo data: terms around today, a catalog across departments, instructors, students and their enrollments.
 
+Each registrar policy shows: a student with a bursar hold, registration
+appointments on the upcoming term, and a withdrawal (grade W) on the demo
+student's transcript.
+
 Used by ``manage.py seed_demo``. Rows are written with bulk inserts (the
 embedded database is slow per operation) rather than through
 enrollment.services, and the seat counters are then set from them as
@@ -28,7 +32,17 @@ from accounts.models import User
 from catalog.instructors import link_instructor_names
 from catalog.models import Course, Term
 
-from .models import ACTIVE_STATUSES, Enrollment, EnrollmentEvent, GradeSheet, Status, Via
+from .grades import Grade
+from .models import (
+    AppointmentGroup,
+    Enrollment,
+    EnrollmentEvent,
+    GradeSheet,
+    Hold,
+    HoldKind,
+    Status,
+    Via,
+)
 from .seat_counters import counter_mismatches
 from .teaching import INSTRUCTOR, TaughtCourse, permit_issue
 from .waivers import Waiver
@@ -44,6 +58,15 @@ INSTRUCTORS = [("Chidi", "Okafor"), ("Sofia", "Lindqvist"), ("Layla", "Haddad"),
                ("Hana", "Tanaka"), ("Diego", "Ibarra"), ("Petra", "Novak"), ("Lucia", "Castillo"),
                ("Ama", "Mensah"), ("Aoife", "Byrne"), ("Marek", "Kowalski"), ("Nneka", "Achebe")]
 INTENSIVE_STUDENTS = 12
+HELD_STUDENT_EMAIL = "grace@example.edu"
+HOLD_KINDS = [
+    ("bursar", "Bursar", "the Bursar's Office (bursar@example.edu, Main Hall 104)"),
+    ("advising", "Advising", "your academic advisor (advising@example.edu)"),
+    ("registrar", "Registrar", "the Registrar's Office (registrar@example.edu, Main Hall 110)"),
+]
+# (earned credits at least, days after the upcoming term's enrollment opens):
+# demo students have earned up to about 16 credits in the past term.
+APPOINTMENT_GROUPS = [(10, 0), (5, 1), (0, 2)]
 
 DEPARTMENTS = {
     "CS": ["Programming Fundamentals", "Data Structures", "Algorithms", "Databases", "Operating Systems",
@@ -75,6 +98,8 @@ class DemoSummary:
     students: int = 0
     instructors: int = 0
     enrollments: dict = field(default_factory=dict)
+    holds: int = 0
+    appointment_groups: int = 0
 
 
 def demo_present() -> bool:
@@ -99,6 +124,8 @@ def seed_demo(*, students: int = 200, seed: int = 2026, today: datetime.date | N
     summary.enrollments = _enrollments(rng, people, courses, past, current, intensive)
     _grading(courses[past], teachers)
     _permit(people[0], courses[current], teachers[DEMO_INSTRUCTOR_EMAIL])
+    summary.holds = _holds()
+    summary.appointment_groups = _appointment_groups(upcoming)
     return summary
 
 
@@ -107,7 +134,7 @@ def _season(day: datetime.date) -> str:
 
 
 def _terms(today):
-    def term(start_offset: int, length: int, opens: int, closes: int, drop: int) -> Term:
+    def term(start_offset: int, length: int, opens: int, closes: int, drop: int, withdraw: int) -> Term:
         starts = today + datetime.timedelta(days=start_offset)
         name = f"{_season(starts)} {starts.year}"
         moment = timezone.make_aware(datetime.datetime.combine(today, datetime.time(9)))
@@ -119,11 +146,12 @@ def _terms(today):
             enrollment_opens_at=moment + datetime.timedelta(days=opens),
             enrollment_closes_at=moment + datetime.timedelta(days=closes),
             drop_deadline=moment + datetime.timedelta(days=drop),
+            withdraw_deadline=moment + datetime.timedelta(days=withdraw),
         )
 
-    past = term(-250, 110, -290, -240, -225)
-    current = term(-10, 110, -40, 20, 30)
-    upcoming = term(160, 110, 120, 170, 180)
+    past = term(-250, 110, -290, -240, -225, -200)
+    current = term(-10, 110, -40, 20, 30, 60)
+    upcoming = term(160, 110, 120, 170, 180, 210)
     # Ended yesterday: its grades are due within the week.
     starts = today - datetime.timedelta(days=36)
     intensive = Term.objects.create(
@@ -134,6 +162,8 @@ def _terms(today):
         enrollment_closes_at=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9))),
         drop_deadline=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9)))
         + datetime.timedelta(days=7),
+        withdraw_deadline=timezone.make_aware(datetime.datetime.combine(starts, datetime.time(9)))
+        + datetime.timedelta(days=21),
         grades_due_at=timezone.make_aware(datetime.datetime.combine(today, datetime.time(17)))
         + datetime.timedelta(days=7),
     )
@@ -201,7 +231,8 @@ def _students(rng, count, taken: set[str]) -> list[User]:
     password = make_password(STUDENT_PASSWORD)
     User.objects.create_superuser(REGISTRAR_EMAIL, REGISTRAR_PASSWORD, first_name="Rita", last_name="Registrar")
     first = User.objects.create_user(DEMO_STUDENT_EMAIL, STUDENT_PASSWORD, first_name="Ada", last_name="Lovelace")
-    start = first.student_number + 1
+    held = User.objects.create_user(HELD_STUDENT_EMAIL, STUDENT_PASSWORD, first_name="Grace", last_name="Hopper")
+    start = held.student_number + 1
 
     def email() -> str:
         while (address := f"{fake.unique.user_name()}@example.edu") in taken:
@@ -216,10 +247,10 @@ def _students(rng, count, taken: set[str]) -> list[User]:
             password=password,
             student_number=start + n,
         )
-        for n in range(count - 1)
+        for n in range(count - 2)
     ]
     User.objects.bulk_create(people)
-    return [first, *User.objects.filter(student_number__gte=start).order_by("student_number")]
+    return [first, held, *User.objects.filter(student_number__gte=start).order_by("student_number")]
 
 
 def _enrollments(rng, people, courses, past, current, intensive) -> dict:
@@ -230,9 +261,14 @@ def _enrollments(rng, people, courses, past, current, intensive) -> dict:
     limit = settings.REGISTRAR_CREDIT_LIMIT
     now = timezone.now()
     for index, student in enumerate(people):
-        for course in rng.sample(courses[past], rng.randint(2, 4)):
+        taken = rng.sample(courses[past], rng.randint(2, 4))
+        for course in taken:
             rows.append(Enrollment(student=student, course=course, status=Status.ENROLLED,
                                    grade=rng.choice(PAST_GRADES)))
+        if student.email == DEMO_STUDENT_EMAIL:
+            # The demo student withdrew from one more course after its drop deadline.
+            withdrawn = rng.choice([course for course in courses[past] if course not in taken])
+            rows.append(Enrollment(student=student, course=withdrawn, status=Status.WITHDRAWN, grade=Grade.WITHDRAWN))
         chosen, credits = [], 0
         for course in rng.sample(courses[current], len(courses[current])):
             if len(chosen) == rng.randint(3, 5):
@@ -253,7 +289,7 @@ def _enrollments(rng, people, courses, past, current, intensive) -> dict:
         EnrollmentEvent(enrollment=row, to_status=row.status, via=Via.COMMAND, note="demo data") for row in rows
     )
     counter_mismatches(fix=True)
-    return {status: sum(1 for row in rows if row.status == status) for status in ACTIVE_STATUSES}
+    return Counter(row.status for row in rows)
 
 
 def _grading(past_courses: list[Course], teachers: dict[str, User]) -> None:
@@ -279,3 +315,22 @@ def _permit(student: User, current_courses: list[Course], instructor: User) -> N
         waives=[Waiver.PREREQUISITES, Waiver.SCHEDULE, Waiver.CAPACITY],
         valid_until=min(timezone.localdate(course.term.enrollment_closes_at), course.term.ends_on),
     )
+
+
+def _holds() -> int:
+    kinds = {code: HoldKind.objects.create(code=code, name=name, office=office) for code, name, office in HOLD_KINDS}
+    Hold.objects.create(
+        student=User.objects.get(email=HELD_STUDENT_EMAIL), kind=kinds["bursar"],
+        reason="Your tuition for this term is unpaid.", placed_by=User.objects.get(email=REGISTRAR_EMAIL),
+        placed_at=timezone.now(), placed_via=Via.ADMIN,
+    )
+    return 1
+
+
+def _appointment_groups(term) -> int:
+    AppointmentGroup.objects.bulk_create(
+        AppointmentGroup(term=term, min_credits=credits,
+                         opens_at=term.enrollment_opens_at + datetime.timedelta(days=days))
+        for credits, days in APPOINTMENT_GROUPS
+    )
+    return len(APPOINTMENT_GROUPS)

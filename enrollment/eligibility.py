@@ -8,9 +8,11 @@ from django.utils.formats import date_format
 
 from catalog.selectors import course_prerequisites
 
+from .appointments import Appointment, appointment, earned_credits, term_appointment_groups
 from .grades import PASSING_GRADES
 from .models import Enrollment, Permit, Status
 from .permits import live_permit, permit_label
+from .selectors import active_holds
 from .waivers import waived_reason_codes
 
 
@@ -51,19 +53,27 @@ class Eligibility:
         return any(reason.code == "course_full" and reason.waived_by for reason in self.reasons)
 
 
-def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=None, now=None) -> Eligibility:
+def enrollment_eligibility(
+    *, student, course, enrollments=None, prerequisites=None, holds=None, appointment_groups=None, now=None
+) -> Eligibility:
     """Every reason that stands between student and a seat in course, and those the student's permit lifts.
 
-    ``enrollments`` (the student's enrollments with their courses) and
-    ``prerequisites`` (the course's) may be passed by a caller that already
-    has them, so a page asks the database for each only once. The permit
-    costs a query only on a course that may have a valid one (enrollment.permits).
+    ``enrollments`` (the student's enrollments with their courses),
+    ``prerequisites`` (the course's), ``holds`` (the student's active ones)
+    and ``appointment_groups`` (the term's) may be passed by a caller that
+    already has them, so a page asks the database for each only once. The
+    permit costs a query only on a course that may have a valid one
+    (enrollment.permits).
     """
     now = now or timezone.now()
     if enrollments is None:
         enrollments = list(Enrollment.objects.filter(student=student).with_course())
     if prerequisites is None:
         prerequisites = course_prerequisites(course)
+    if holds is None:
+        holds = active_holds(student=student)
+    if appointment_groups is None:
+        appointment_groups = term_appointment_groups(course.term)
     mine = next((e for e in enrollments if e.course_id == course.pk), None)
     result = Eligibility(course=course, enrollment=mine)
     add = result.reasons.append
@@ -73,14 +83,21 @@ def enrollment_eligibility(*, student, course, enrollments=None, prerequisites=N
         add(Reason("already_enrolled", f"You are already enrolled in {course.code}."))
     elif mine is not None and mine.status == Status.WAITLISTED:
         add(Reason("already_waitlisted", f"You are already on the waitlist for {course.code}."))
+    elif mine is not None and mine.status == Status.WITHDRAWN:
+        add(Reason(
+            "already_withdrawn",
+            f"You withdrew from {course.code}: to take it again this term, ask {settings.REGISTRAR_OFFICE}.",
+        ))
     elif mine is not None and mine.grade in PASSING_GRADES:
         add(Reason("already_completed", f"You have already completed {course.code}."))
 
-    if now < term.enrollment_opens_at:
-        opens = date_format(timezone.localtime(term.enrollment_opens_at), "DATETIME_FORMAT")
-        add(Reason("enrollment_not_open", f"Enrollment for {term} opens on {opens}."))
-    elif now >= term.enrollment_closes_at:
+    result.reasons.extend(hold_reasons(holds))
+
+    if now >= term.enrollment_closes_at:
         add(Reason("enrollment_closed", f"Enrollment for {term} is closed."))
+    elif reason := opening_reason(appointment(term=term, groups=appointment_groups,
+                                              earned=earned_credits(enrollments)), now):
+        add(reason)
 
     # Any offering of the prerequisite counts (CS101 in any term, or CS101-SP).
     passed = {e.course.subject_code for e in enrollments if e.grade in PASSING_GRADES}
@@ -119,6 +136,25 @@ def _apply_permit(result: Eligibility, permit: Permit) -> None:
     result.reasons = reasons
 
 
+def hold_reasons(holds) -> list[Reason]:
+    """One reason per active hold, naming the office that lifts it."""
+    return [
+        Reason("hold", f"{hold.kind.name} hold: {hold.reason.rstrip('.')}. "
+                       f"Contact {hold.kind.office} to have it lifted.")
+        for hold in holds
+    ]
+
+
+def opening_reason(opening: Appointment, now) -> Reason | None:
+    """Why the student must wait for their registration to open, if they must."""
+    if now >= opening.opens_at:
+        return None
+    if opening.is_the_terms_opening:
+        opens = date_format(timezone.localtime(opening.opens_at), "DATETIME_FORMAT")
+        return Reason("enrollment_not_open", f"Enrollment for {opening.term} opens on {opens}.")
+    return Reason("registration_appointment", opening.message)
+
+
 def term_load_reasons(*, course, enrollments) -> list[Reason]:
     """The rules that weigh a student's whole term: clashes with their other
     active courses in it, and the credit limit with course added.
@@ -144,3 +180,22 @@ def term_load_reasons(*, course, enrollments) -> list[Reason]:
             f"Enrolling would bring your {term} credits to {credits}, above the limit of {limit}.",
         ))
     return reasons
+
+
+def leave_option(enrollment, now=None) -> str:
+    """How the student may leave an enrollment now, as the services decide it.
+
+    "leave_waitlist"; "drop" before the term's drop deadline; "withdraw"
+    until its withdrawal deadline; "ask_registrar" after that (only staff
+    may then withdraw them); "" for an enrollment there is nothing to leave
+    (dropped, withdrawn or graded).
+    """
+    if enrollment.status == Status.WAITLISTED:
+        return "leave_waitlist"
+    if enrollment.status != Status.ENROLLED or enrollment.grade:
+        return ""
+    term = enrollment.course.term
+    now = now or timezone.now()
+    if term.is_drop_open(now):
+        return "drop"
+    return "withdraw" if term.is_withdraw_open(now) else "ask_registrar"

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +8,7 @@ from django_mongodb_backend.fields import ArrayField
 from catalog.models import Course, Term
 
 from .grades import Grade
-from .querysets import EnrollmentQuerySet
+from .querysets import EnrollmentQuerySet, HoldQuerySet
 from .status import ACTIVE_STATUSES, Status
 from .waivers import Waiver
 
@@ -215,3 +216,121 @@ class Permit(models.Model):
     def waives_display(self) -> str:
         labels = dict(Waiver.choices)
         return ", ".join(str(labels.get(waiver, waiver)) for waiver in self.waives)
+
+
+class HoldKind(models.Model):
+    """A kind of hold, from the list the registrar maintains, and the office a held student contacts."""
+
+    code = models.SlugField(
+        _("code"), max_length=30, unique=True, help_text=_("Names the kind in import files and the API, e.g. bursar.")
+    )
+    name = models.CharField(_("name"), max_length=60, help_text=_("e.g. Bursar"))
+    office = models.CharField(
+        _("office to contact"), max_length=200,
+        help_text=_("Told to held students, e.g. “the Bursar's Office (bursar@example.edu, Hall B 12)”."),
+    )
+
+    class Meta:
+        verbose_name = _("hold kind")
+        verbose_name_plural = _("hold kinds")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Hold(models.Model):
+    """Something the student must settle with an office before registering again.
+
+    An active hold (not lifted) stops new enrollments and waitlist places,
+    never a drop or a withdrawal (enrollment.holds). Lifting keeps the
+    document, with who lifted it and when.
+    """
+
+    # Indexed by the unique (student, kind, lifted_at) index, which leads with it.
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="holds", verbose_name=_("student"),
+        db_index=False,
+    )
+    kind = models.ForeignKey(HoldKind, on_delete=models.PROTECT, related_name="holds", verbose_name=_("kind"))
+    reason = models.CharField(_("reason"), max_length=300, help_text=_("Shown to the student."))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("placed by"), editable=False,
+    )
+    placed_at = models.DateTimeField(_("placed at"), editable=False)
+    placed_via = models.CharField(_("placed via"), max_length=10, choices=Via.choices, editable=False)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("lifted by"), editable=False,
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True, editable=False)
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        ordering = ["-placed_at"]
+        constraints = [
+            # One active hold per student and kind, even when two files or
+            # staff place it at once: nulls are equal here, as in MongoDB's own
+            # unique indexes, so a second active hold (lifted_at null) is
+            # refused; lifted ones differ by when they were lifted.
+            models.UniqueConstraint(
+                fields=["student", "kind", "lifted_at"], nulls_distinct=False, name="one_active_hold_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} hold on {self.student}"
+
+    def clean(self):
+        super().clean()
+        if self.lifted_at is None and self.student_id and self.kind_id:
+            others = Hold.objects.active().filter(student_id=self.student_id, kind_id=self.kind_id).exclude(pk=self.pk)
+            if others.exists():
+                raise ValidationError({"kind": _("%(student)s already has an active %(kind)s hold.") % {
+                    "student": self.student, "kind": self.kind,
+                }})
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class AppointmentGroup(models.Model):
+    """A registration appointment: when students with at least so many earned credits may register for a term.
+
+    Earned credits are the credits of passed, graded courses
+    (enrollment.appointments). A student belongs to the group with the
+    highest minimum they reach.
+    """
+
+    # Indexed by the unique (term, min_credits) index, which leads with it.
+    term = models.ForeignKey(
+        Term, on_delete=models.CASCADE, related_name="appointment_groups", verbose_name=_("term"), db_index=False
+    )
+    min_credits = models.PositiveSmallIntegerField(
+        _("earned credits at least"), help_text=_("0 for everyone else.")
+    )
+    opens_at = models.DateTimeField(_("registration opens at"))
+
+    class Meta:
+        verbose_name = _("registration appointment group")
+        verbose_name_plural = _("registration appointment groups")
+        ordering = ["-min_credits"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "min_credits"], name="one_appointment_group_per_minimum"),
+        ]
+
+    def __str__(self):
+        return f"{self.term}: {self.min_credits}+ earned credits"
+
+    def clean(self):
+        super().clean()
+        term = self.term if self.term_id else None
+        if term is None or self.opens_at is None:
+            return
+        if not term.enrollment_opens_at <= self.opens_at < term.enrollment_closes_at:
+            raise ValidationError({"opens_at": _("Give a time while enrollment for the term is open.")})

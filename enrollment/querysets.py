@@ -23,3 +23,8 @@ class EnrollmentQuerySet(models.QuerySet):
 
     def with_course(self):
         return self.select_related("course", "course__term")
+
+
+class HoldQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(lifted_at=None)

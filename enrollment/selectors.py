@@ -10,12 +10,17 @@ from django.db.models import Sum
 from catalog.models import Term
 
 from .grades import grade_point_average
-from .models import Enrollment, Status
+from .models import Enrollment, Hold, Status
 
 
 def student_enrollments(*, student) -> list[Enrollment]:
     """All of a student's enrollments with course and term: one query."""
     return list(Enrollment.objects.filter(student=student).with_course())
+
+
+def active_holds(*, student) -> list[Hold]:
+    """The student's holds that stop registering, with their kinds: one query."""
+    return list(Hold.objects.active().filter(student=student).select_related("kind").order_by("placed_at"))
 
 
 def waitlist_positions(enrollments: list[Enrollment]) -> dict:

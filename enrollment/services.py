@@ -16,7 +16,14 @@ hold under concurrency is one atomic single-document update:
   waitlist join and a promotion of one student never run at once, so none
   of them is checked against a term that another is changing;
 * a student's permit is used by one conditional update under that lock
-  (``enrollment.permits``), so it is used once.
+  (``enrollment.permits``), so it is used once;
+* a hold (enrollment.holds) is placed by staff or a file, not under the
+  student's lock, so it may be written while the student enrolls: every
+  write that gives a student a seat or a waitlist place reads their holds
+  again once it is written, and takes itself back if one is active. A
+  seat or place stands only if it was written before every active hold;
+* a withdrawal is the same conditional update as a drop (``status =
+  enrolled``), so a seat is given up once and goes to the waitlist at once.
 
 The lock keeps no copy of anything. A per-student credit counter (or a list
 of busy hours) updated with ``credits + c <= limit`` would cost the same one
@@ -32,6 +39,7 @@ Where a step fails after an earlier one succeeded, the earlier one is undone
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import F, ProtectedError, Q
@@ -41,12 +49,14 @@ from django.utils.text import Truncator
 from catalog.models import Course
 from catalog.selectors import course_prerequisites
 
-from .eligibility import Reason, enrollment_eligibility, term_load_reasons
+from .appointments import term_appointment_groups
+from .eligibility import Reason, enrollment_eligibility, hold_reasons, term_load_reasons
 from .emails import send_passed_over_email, send_promotion_email
 from .grades import Grade
 from .locks import hold_term, unlock_term
 from .models import Enrollment, EnrollmentEvent, Status, Via
 from .permits import permit_give_back, permit_note, permit_use, without_waived
+from .selectors import active_holds
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +90,16 @@ class DropDeadlinePassed(EnrollmentError):
     code = "drop_deadline_passed"
 
 
+class WithdrawalNotOpen(EnrollmentError):
+    """Before the drop deadline a student drops: nothing stays on the transcript."""
+
+    code = "withdrawal_not_open"
+
+
+class WithdrawDeadlinePassed(EnrollmentError):
+    code = "withdraw_deadline_passed"
+
+
 class TryAgain(EnrollmentError):
     """Nothing is wrong with the request, but something it needs was busy: sending it again should work."""
 
@@ -102,10 +122,13 @@ def enrollment_create(
     now = now or timezone.now()
     actor = actor or student
     prerequisites = course_prerequisites(course)
+    holds = active_holds(student=student)
+    groups = term_appointment_groups(course.term)
 
     def check(enrollments):
         eligibility = enrollment_eligibility(
-            student=student, course=course, enrollments=enrollments, prerequisites=prerequisites, now=now
+            student=student, course=course, enrollments=enrollments, prerequisites=prerequisites, holds=holds,
+            appointment_groups=groups, now=now,
         )
         if not eligibility.can_enroll:
             blocking = eligibility.blocking_reasons
@@ -142,6 +165,9 @@ def enrollment_create(
     if permit is not None:
         note = Truncator("; ".join(filter(None, [note, permit_note(permit)]))).chars(200)
     _record(enrollment, actor, previous.status if previous else "", status, via, note)
+    if late := hold_reasons(active_holds(student=student)):
+        _take_back(enrollment, actor=actor, via=via, now=now)
+        raise NotEligible(" ".join(reason.message for reason in late), reasons=late)
     return enrollment
 
 
@@ -158,19 +184,45 @@ def enrollment_drop(
         raise NotEnrolled(f"You are not enrolled in {course.code}.")
     if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
         raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")
-    changed = Enrollment.objects.filter(pk=enrollment.pk, status=old_status).update(
-        status=Status.DROPPED, waitlisted_at=None, waitlist_note="", updated_at=now
-    )
-    if not changed:
-        raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
-    enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = Status.DROPPED, None, ""
     note = "after the drop deadline" if old_status == Status.ENROLLED and not course.term.is_drop_open(now) else ""
-    _record(enrollment, actor, old_status, Status.DROPPED, via, note)
-    if old_status == Status.WAITLISTED:
-        Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
-    elif _promote_next(course, actor=actor, via=via, now=now) is None:
-        # Nobody waiting: the seat goes back to the pool.
-        Course.objects.filter(pk=course.pk).update(enrolled_count=F("enrolled_count") - 1)
+    if not _leave(enrollment, to_status=Status.DROPPED, actor=actor, via=via, now=now, note=note):
+        raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
+    course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
+    return enrollment
+
+
+def enrollment_withdraw(
+    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None
+) -> Enrollment:
+    """Withdraw from a course after the drop deadline: status withdrawn, grade W, the seat to the waitlist at once.
+
+    A student withdraws between the drop deadline and the withdrawal
+    deadline; staff may at any other time when they say so
+    (``override_deadline``), which the enrollment's history records.
+    """
+    now = now or timezone.now()
+    if actor.pk != enrollment.student_id and not actor.is_staff:
+        raise PermissionDenied("You can only withdraw from your own enrollments.")
+    course = enrollment.course
+    term = course.term
+    if enrollment.status != Status.ENROLLED:
+        raise NotEnrolled(f"You are not enrolled in {course.code}.")
+    if enrollment.grade:
+        raise EnrollmentError(
+            f"{course.code} already has its grade ({enrollment.grade}): take it away before withdrawing.",
+            code="already_graded",
+        )
+    in_period = term.is_withdraw_open(now)
+    if not in_period and not override_deadline:
+        if term.is_drop_open(now):
+            raise WithdrawalNotOpen(f"The drop deadline for {term} has not passed: drop {course.code} instead.")
+        raise WithdrawDeadlinePassed(
+            f"The withdrawal deadline for {term} has passed: to leave {course.code}, ask {settings.REGISTRAR_OFFICE}."
+        )
+    note = "" if in_period else "outside the withdrawal period"
+    if not _leave(enrollment, to_status=Status.WITHDRAWN, grade=Grade.WITHDRAWN, actor=actor, via=via, now=now,
+                  note=note):
+        raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
     course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
     return enrollment
 
@@ -186,19 +238,26 @@ def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, o
     if enrollment.status != Status.WAITLISTED:
         raise NotEnrolled(f"{enrollment.student} is not on the waitlist for {enrollment.course.code}.")
     course, student = enrollment.course, enrollment.student
+    holds = active_holds(student=student)
 
     def check(enrollments):
-        if reasons := without_waived(term_load_reasons(course=course, enrollments=enrollments), enrollment):
+        if reasons := hold_reasons(holds) + without_waived(
+            term_load_reasons(course=course, enrollments=enrollments), enrollment
+        ):
             raise NotEligible(" ".join(reason.message for reason in reasons), reasons=reasons)
 
     token, _ = _hold(student, course.term, check)
     if not _take_seat(course, respect_waitlist=False, override_capacity=override_capacity):
         unlock_term(student=student, term=course.term, token=token)
         raise EnrollmentError(f"{course.code} has no free seat.", code="course_full")
+    waited_since = enrollment.waitlisted_at
     if not _move_to_enrolled(enrollment, now, token):
         _release(course, Status.ENROLLED)
         unlock_term(student=student, term=course.term, token=token)
         raise NotEnrolled(f"{enrollment.student} left the waitlist for {course.code} meanwhile.")
+    if late := _taken_back_for_a_hold(enrollment, waited_since=waited_since, token=token, now=now):
+        _release(course, Status.ENROLLED)
+        raise NotEligible(" ".join(reason.message for reason in late), reasons=late)
     _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "")
     return enrollment
 
@@ -231,7 +290,10 @@ def enrollment_set_grade(
     if not reason:
         raise EnrollmentError("Say why the grade changes: it is kept in the enrollment's history.",
                               code="reason_required")
-    if enrollment.status != Status.ENROLLED and grade:
+    if grade == Grade.WITHDRAWN:
+        # A W without the withdrawal would still count the course's credits.
+        raise EnrollmentError("A W comes with a withdrawal: withdraw the enrollment instead.", code="invalid_grade")
+    if enrollment.status == Status.WITHDRAWN or (enrollment.status != Status.ENROLLED and grade):
         raise NotEnrolled(f"Only an enrolled student can be graded; {enrollment.student} is {enrollment.status}.")
     before = enrollment.grade
     changed = Enrollment.objects.filter(pk=enrollment.pk, grade=before).update(grade=grade, updated_at=timezone.now())
@@ -265,6 +327,50 @@ def course_delete(*, course: Course) -> None:
 
 
 # --- the atomic steps ------------------------------------------------------------
+
+
+def _leave(enrollment: Enrollment, *, to_status: str, actor, via: str, now, note: str = "", grade=None) -> bool:
+    """Move an active enrollment to DROPPED or WITHDRAWN and pass its seat or place on at once.
+
+    One conditional update on the status as read (and, when a grade comes
+    with it, on there being none yet): False, with nothing written, when
+    another request changed the enrollment first.
+    """
+    old_status = enrollment.status
+    changes = {"status": to_status, "waitlisted_at": None, "waitlist_note": "", "updated_at": now}
+    unchanged = {"pk": enrollment.pk, "status": old_status}
+    if grade is not None:
+        changes["grade"], unchanged["grade"] = grade, ""
+    if not Enrollment.objects.filter(**unchanged).update(**changes):
+        return False
+    enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = to_status, None, ""
+    if grade is not None:
+        enrollment.grade = grade
+    _record(enrollment, actor, old_status, to_status, via, note)
+    course = enrollment.course
+    if old_status == Status.WAITLISTED:
+        Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    elif _promote_next(course, actor=actor, via=via, now=now) is None:
+        # Nobody waiting: the seat goes back to the pool.
+        Course.objects.filter(pk=course.pk).update(enrolled_count=F("enrolled_count") - 1)
+    return True
+
+
+def _take_back(enrollment: Enrollment, *, actor, via: str, now) -> None:
+    """Drop an enrollment written after a hold was placed, whatever it has become meanwhile.
+
+    A place on the waitlist may have turned into a seat, or the student may
+    have dropped it, between its write and this: each try drops what it
+    finds, so the seat or place is given up exactly once.
+    """
+    for _ in range(_PLACE_ATTEMPTS):
+        if not enrollment.is_active or _leave(
+            enrollment, to_status=Status.DROPPED, actor=actor, via=via, now=now,
+            note="taken back: a hold was placed meanwhile",
+        ):
+            return
+        enrollment.refresh_from_db(fields=["status"])
+    logger.error("could not take back enrollment %s after a hold was placed", enrollment.pk)
 
 
 def _take_seat(course: Course, *, respect_waitlist: bool, override_capacity: bool = False) -> bool:
@@ -378,7 +484,8 @@ def _promote_next(course: Course, *, actor, via: str, now) -> Enrollment | None:
 
 def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool:
     student, course = enrollment.student, enrollment.course
-    held = hold_term(student=student, term=course.term, check=lambda enrollments: without_waived(
+    holds = active_holds(student=student)
+    held = hold_term(student=student, term=course.term, check=lambda enrollments: hold_reasons(holds) + without_waived(
         term_load_reasons(course=course, enrollments=enrollments), enrollment))
     if held is None:
         # Their own request has held the lock for seconds: it is stuck, and
@@ -389,11 +496,33 @@ def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool
     if reasons:
         _pass_over(enrollment, reasons, actor=actor, via=via, now=now, token=token)
         return False
+    waited_since = enrollment.waitlisted_at
     if not _move_to_enrolled(enrollment, now, token):
         unlock_term(student=student, term=course.term, token=token)
         return False
+    if late := _taken_back_for_a_hold(enrollment, waited_since=waited_since, token=token, now=now):
+        _pass_over(enrollment, late, actor=actor, via=via, now=now, token=token)
+        return False
     _after_promotion(enrollment, actor, via, "promoted from the waitlist")
     return True
+
+
+def _taken_back_for_a_hold(enrollment: Enrollment, *, waited_since, token: str, now) -> list[Reason]:
+    """After a promotion: if a hold was placed meanwhile, the student back in their place in line, and why.
+
+    Nothing is taken back (and nothing returned) when the student dropped
+    the seat in the instant since: their drop has already passed it on.
+    """
+    late = hold_reasons(active_holds(student=enrollment.student))
+    if not late:
+        return []
+    back = Enrollment.objects.filter(pk=enrollment.pk, status=Status.ENROLLED, lock_token=token).update(
+        status=Status.WAITLISTED, waitlisted_at=waited_since, updated_at=now or timezone.now()
+    )
+    if not back:
+        return []
+    enrollment.status, enrollment.waitlisted_at = Status.WAITLISTED, waited_since
+    return late
 
 
 def _pass_over(enrollment: Enrollment, reasons: list[Reason], *, actor, via: str, now, token: str) -> None:

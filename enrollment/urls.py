@@ -15,4 +15,5 @@ urlpatterns = [
     path("teaching/<str:code>/roster.csv", teaching_views.roster_csv, name="teaching_roster_csv"),
     path("teaching/<str:code>/grades/", teaching_views.grade_sheet, name="teaching_grades"),
     path("teaching/<str:code>/permits/", teaching_views.permits, name="teaching_permits"),
+    path("courses/<str:code>/withdraw/", views.course_withdraw, name="course_withdraw"),
 ]

@@ -1,30 +1,46 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.models import Course, normalize_course_code
 from catalog.selectors import term_in_enrollment, term_options
 
+from .appointments import student_upcoming_appointments
 from .dashboard import term_dashboard
-from .eligibility import enrollment_eligibility
+from .eligibility import enrollment_eligibility, leave_option
 from .models import Status, Via
-from .selectors import student_enrollments, student_term_summary, student_transcript
-from .services import EnrollmentError, enrollment_create, enrollment_drop
+from .selectors import active_holds, student_enrollments, student_term_summary, student_transcript
+from .services import EnrollmentError, enrollment_create, enrollment_drop, enrollment_withdraw
 
 
 @require_safe
 def home(request):
-    summary = student_term_summary(student=request.user) if request.user.is_authenticated else None
-    return render(request, "home.html", {"summary": summary})
+    context = {}
+    if request.user.is_authenticated:
+        context = {
+            "summary": student_term_summary(student=request.user),
+            "holds": active_holds(student=request.user),
+            "openings": student_upcoming_appointments(student=request.user),
+        }
+    return render(request, "home.html", context)
 
 
 @login_required
 @require_safe
 def my_enrollments(request):
-    return render(request, "enrollment/my_enrollments.html", {"transcript": student_transcript(student=request.user)})
+    transcript = student_transcript(student=request.user)
+    now = timezone.now()
+    for group in transcript.terms:
+        for enrollment in group.enrollments:
+            enrollment.leave_option = leave_option(enrollment, now)
+    return render(request, "enrollment/my_enrollments.html", {
+        "transcript": transcript, "registrar_office": settings.REGISTRAR_OFFICE,
+    })
 
 
 def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
@@ -33,6 +49,7 @@ def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
     Connected to catalog.signals.course_page_sections (enrollment.apps).
     """
     eligibility = None
+    option = ""
     if request.user.is_authenticated:
         eligibility = enrollment_eligibility(
             student=request.user,
@@ -40,8 +57,19 @@ def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
             enrollments=student_enrollments(student=request.user),
             prerequisites=prerequisites,
         )
+        if eligibility.enrollment is not None:
+            option = leave_option(eligibility.enrollment)
+    return render_to_string("enrollment/course_section.html", {
+        "course": course, "eligibility": eligibility, "leave_option": option,
+        "registrar_office": settings.REGISTRAR_OFFICE,
+    }, request=request)
+
+
+def profile_holds_section(sender, *, request, **kwargs) -> str:
+    """The profile page's holds (connected to accounts.signals.profile_page_sections in enrollment.apps)."""
     return render_to_string(
-        "enrollment/course_section.html", {"course": course, "eligibility": eligibility}, request=request
+        "enrollment/holds_section.html", {"holds": active_holds(student=request.user), "always": True},
+        request=request,
     )
 
 
@@ -87,12 +115,9 @@ def course_enroll(request, code):
 @login_required
 @require_POST
 def course_drop(request, code):
-    course = get_object_or_404(Course.objects.with_term(), code=normalize_course_code(code))
-    enrollment = request.user.enrollments.filter(course=course).first()
+    course, enrollment = _own_enrollment(request, code)
     if enrollment is None:
-        messages.error(request, f"You are not enrolled in {course.code}.")
         return redirect(course)
-    enrollment.course = course
     was_waitlisted = enrollment.status == Status.WAITLISTED
     try:
         enrollment_drop(enrollment=enrollment, actor=request.user, via=Via.PAGE)
@@ -102,6 +127,34 @@ def course_drop(request, code):
         done = "left the waitlist for" if was_waitlisted else "dropped"
         messages.success(request, f"You have {done} {course.code} {course.title}.")
     return _back(request, course)
+
+
+@login_required
+@require_POST
+def course_withdraw(request, code):
+    course, enrollment = _own_enrollment(request, code)
+    if enrollment is None:
+        return redirect(course)
+    try:
+        enrollment_withdraw(enrollment=enrollment, actor=request.user, via=Via.PAGE)
+    except EnrollmentError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"You have withdrawn from {course.code} {course.title}: it stays on your transcript with a W."
+        )
+    return _back(request, course)
+
+
+def _own_enrollment(request, code):
+    """The course and the student's enrollment in it (None, with a message, when there is none)."""
+    course = get_object_or_404(Course.objects.with_term(), code=normalize_course_code(code))
+    enrollment = request.user.enrollments.filter(course=course).first()
+    if enrollment is None:
+        messages.error(request, f"You are not enrolled in {course.code}.")
+    else:
+        enrollment.course = course
+    return course, enrollment
 
 
 def _back(request, course):

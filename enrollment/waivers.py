@@ -16,7 +16,8 @@ WAIVED_REASONS = {
     Waiver.PREREQUISITES: {"prerequisite_missing"},
     Waiver.CAPACITY: {"course_full"},
     Waiver.SCHEDULE: {"schedule_conflict"},
-    Waiver.WINDOW: {"enrollment_not_open", "enrollment_closed"},
+    # The window includes the student's own opening within it (a registration appointment).
+    Waiver.WINDOW: {"enrollment_not_open", "enrollment_closed", "registration_appointment"},
 }
 
 

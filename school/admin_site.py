@@ -15,7 +15,8 @@ admin_index_sections = Signal()
 # page, which shows the same heading. A model not listed keeps its app's.
 SECTIONS = [
     (_("People"), "accounts", [
-        "accounts.user", "accounts.apitoken", "account.emailaddress", "account.emailconfirmation", "auth.group",
+        "accounts.user", "enrollment.hold", "enrollment.holdkind", "accounts.apitoken", "account.emailaddress",
+        "account.emailconfirmation", "auth.group",
     ]),
     (_("Catalog"), "catalog", ["catalog.term", "catalog.course"]),
     (_("Enrollment"), "enrollment", ["enrollment.enrollment", "enrollment.gradesheet", "enrollment.permit"]),

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
+from tests.admin_pages import untouched_user_inlines
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -25,7 +26,9 @@ def test_a_registrar_logs_in_and_sees_what_they_run_and_no_more(client, registra
     assert response.redirect_chain[-1][0] == reverse("admin:index")
     index = client.get(reverse("admin:index"))
     models = {model["object_name"] for app in index.context["app_list"] for model in app["models"]}
-    assert models == {"User", "ApiToken", "Term", "Course", "Enrollment", "Permit", "GradeSheet"}
+    assert models == {
+        "User", "ApiToken", "Term", "Course", "Enrollment", "Permit", "GradeSheet", "Hold", "HoldKind",
+    }
     assert client.get("/admin/auth/group/").status_code == 403
     assert client.get("/admin/auth/group/add/").status_code == 403
 
@@ -63,7 +66,7 @@ def test_a_registrar_adds_a_user_and_changes_their_password(registrar_client):
     response = registrar_client.post(reverse("admin:accounts_user_add"), {
         "email": "new@example.edu", "first_name": "New", "last_name": "Student", "student_number": "",
         "usable_password": "true", "password1": PASSWORD, "password2": PASSWORD,
-        "enrollments-TOTAL_FORMS": 0, "enrollments-INITIAL_FORMS": 0,
+        **untouched_user_inlines(registrar_client),
     })
     assert response.status_code == 302
     user = User.objects.get(email="new@example.edu")
@@ -82,7 +85,7 @@ def test_a_registrar_cannot_grant_permissions_nor_touch_a_superuser(registrar_cl
     form = {
         "email": "student@example.edu", "first_name": "S", "last_name": "T", "student_number": student.student_number,
         "is_active": "on", "is_staff": "on", "is_superuser": "on", "groups": [registrar.groups.get().pk],
-        "enrollments-TOTAL_FORMS": 0, "enrollments-INITIAL_FORMS": 0,
+        **untouched_user_inlines(registrar_client),
     }
     assert registrar_client.post(change_url(student), form).status_code == 302
     student.refresh_from_db()

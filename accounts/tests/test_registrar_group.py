@@ -25,15 +25,18 @@ def test_migrate_creates_the_group_with_exactly_the_registrar_permissions():
         "enrollment.view_enrollmentevent",
         "enrollment.view_permit",
         "enrollment.view_gradesheet",
+        *(f"enrollment.{a}_hold" for a in ("view", "add", "change")),
+        *(f"enrollment.{a}_holdkind" for a in ("view", "add", "change", "delete")),
+        *(f"enrollment.{a}_appointmentgroup" for a in ("view", "add", "change", "delete")),
         "admin.view_logentry",
     }
 
 
 def test_the_command_is_idempotent_and_says_what_it_did(capsys):
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "Created the Registrar group with 22 permissions.\n"
+    assert capsys.readouterr().out == "Created the Registrar group with 33 permissions.\n"
     call_command("setup_registrar_group")
-    assert capsys.readouterr().out == "The Registrar group is up to date (22 permissions).\n"
+    assert capsys.readouterr().out == "The Registrar group is up to date (33 permissions).\n"
     assert Group.objects.filter(name=REGISTRAR_GROUP).count() == 1
 
 

@@ -21,6 +21,7 @@ class TermFactory(factory.django.DjangoModelFactory):
     enrollment_opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=7))
     enrollment_closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
     drop_deadline = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    withdraw_deadline = factory.LazyAttribute(lambda term: term.drop_deadline + datetime.timedelta(days=30))
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

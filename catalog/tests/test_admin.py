@@ -33,7 +33,8 @@ def term_form(**changes) -> dict:
         **{f"enrollment_opens_at_{i}": v for i, v in local(now).items()},
         **{f"enrollment_closes_at_{i}": v for i, v in local(now + datetime.timedelta(days=20)).items()},
         **{f"drop_deadline_{i}": v for i, v in local(now + datetime.timedelta(days=30)).items()},
-        **no_rows("courses"),
+        **{f"withdraw_deadline_{i}": v for i, v in local(now + datetime.timedelta(days=60)).items()},
+        **no_rows("courses"), **no_rows("appointment_groups"),
     }
     return {**fields, **changes}
 
@@ -79,7 +80,7 @@ def test_terms_are_added_with_per_field_errors_and_list_their_courses(
     TermFactory.create_batch(3)
     assert list_terms() == few
     page = registrar_client.get(reverse("admin:catalog_term_change", args=[term.pk]))
-    (courses,) = page.context["inline_admin_formsets"]
+    courses, _appointment_groups = page.context["inline_admin_formsets"]
     assert [form.original.code for form in courses] == ["CS101"] and not courses.has_change_permission
     assert LogEntry.objects.get(object_id=str(term.pk)).is_addition()
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.instructors import course_set_instructors
 from catalog.tests.factories import CourseFactory, TermFactory
+from enrollment import locks
 
 
 @pytest.fixture
@@ -64,3 +65,9 @@ def ended_term(db):
         ends_on=today - datetime.timedelta(days=1), enrollment_opens_at=now - datetime.timedelta(days=90),
         enrollment_closes_at=now - datetime.timedelta(days=50), drop_deadline=now - datetime.timedelta(days=40),
     )
+
+
+@pytest.fixture
+def patient(monkeypatch):
+    """Requests wait for the lock as long as it takes, however loaded the machine: serialised, never refused."""
+    monkeypatch.setattr(locks, "WAIT_SECONDS", 60)

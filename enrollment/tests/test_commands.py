@@ -253,3 +253,29 @@ def test_seed_demo_keeps_to_the_credit_limit_and_its_seat_counters_agree(db, set
         credits[enrollment.student_id] = credits.get(enrollment.student_id, 0) + enrollment.course.credits
     assert credits and max(credits.values()) <= 6
     assert counter_mismatches() == []
+
+
+def test_seed_demo_shows_each_registrar_policy(client, db):
+    """A newcomer sees a student with a hold, a term with registration appointments and a withdrawal."""
+    from enrollment.demo import DEMO_STUDENT_EMAIL, HELD_STUDENT_EMAIL
+    from enrollment.models import AppointmentGroup, Hold
+
+    out = run("seed_demo", "--students", "12", "--seed", "7")
+    assert "1 withdrawal, 1 hold and 3 registration appointment groups" in out
+    assert f"A student with a hold: {HELD_STUDENT_EMAIL}" in out
+
+    (hold,) = Hold.objects.active().select_related("student", "kind")
+    assert (hold.student.email, hold.kind.code) == (HELD_STUDENT_EMAIL, "bursar")
+    withdrawn = Enrollment.objects.select_related("student", "course__term").get(status="withdrawn")
+    assert (withdrawn.student.email, withdrawn.grade) == (DEMO_STUDENT_EMAIL, "W")
+    assert withdrawn.course.term.ends_on < withdrawn.course.term.starts_on.today()
+    upcoming = Term.objects.order_by("-starts_on").first()
+    assert sorted(AppointmentGroup.objects.filter(term=upcoming).values_list("min_credits", flat=True)) == [0, 5, 10]
+
+    client.force_login(User.objects.get(email=DEMO_STUDENT_EMAIL))
+    home = client.get("/").content.decode()
+    assert f"Your registration for {upcoming} opens" in home
+    assert "Withdrawn" in client.get("/enrollments/").content.decode()
+    client.force_login(hold.student)
+    assert "Holds on your registration" in client.get("/").content.decode()
+    assert counter_mismatches() == []

@@ -10,8 +10,9 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.selectors import term_in_enrollment, term_options
 from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.dashboard import Department, term_dashboard
+from enrollment.holds import hold_lift, hold_place
 from enrollment.models import EnrollmentEvent, Status, Via
-from enrollment.tests.factories import EnrollmentFactory
+from enrollment.tests.factories import EnrollmentFactory, HoldKindFactory
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -174,6 +175,23 @@ def test_the_credit_limit_link_lists_the_students_over_it_in_that_term(registrar
     assert "over the credit limit in" in registrar_client.get(USERS).content.decode()
 
 
+def test_the_hold_figure_counts_students_with_an_active_hold_and_links_to_them(registrar_client, registrar):
+    term = opened_days_ago(2)
+    bursar, advising = HoldKindFactory(code="bursar"), HoldKindFactory(code="advising")
+    owing, cleared = UserFactory(email="owing@example.edu"), UserFactory(email="cleared@example.edu")
+    UserFactory(email="free@example.edu")
+    for kind in (bursar, advising):  # two holds, one student
+        hold_place(student=owing, kind=kind, reason="Unpaid.", actor=registrar, via=Via.ADMIN)
+    lifted, _created = hold_place(student=cleared, kind=bursar, reason="Unpaid.", actor=registrar, via=Via.ADMIN)
+    hold_lift(hold=lifted, actor=registrar)
+
+    assert term_dashboard(term=option(term)).with_active_holds == 1
+    home = registrar_client.get(reverse("admin:index")).content.decode()
+    assert f'href="{USERS}?active_hold=yes">1<' in home
+    listed = registrar_client.get(USERS, {"active_hold": "yes"}).context["cl"].result_list
+    assert [user.email for user in listed] == ["owing@example.edu"]
+
+
 def headings(html: str) -> list[str]:
     return re.findall(r'<caption>\s*<a href="[^"]*" class="section">([^<]+)</a>', html)
 
@@ -187,7 +205,7 @@ def test_the_admin_home_groups_models_under_people_catalog_and_enrollment(client
     assert headings(response.content.decode()) == ["People", "Catalog", "Enrollment"]
     sections = {app["name"]: [model["object_name"] for model in app["models"]] for app in response.context["app_list"]}
     assert sections == {
-        "People": ["User", "ApiToken", "EmailAddress", "EmailConfirmation", "Group"],
+        "People": ["User", "Hold", "HoldKind", "ApiToken", "EmailAddress", "EmailConfirmation", "Group"],
         "Catalog": ["Term", "Course"],
         "Enrollment": ["Enrollment", "GradeSheet", "Permit"],
     }

@@ -14,6 +14,7 @@ from catalog.models import Course
 from catalog.selectors import course_prerequisites
 from catalog.tests.factories import CourseFactory
 from enrollment import locks
+from enrollment.appointments import term_appointment_groups
 from enrollment.models import Enrollment, RegistrationLock, Status
 from enrollment.services import NotEligible, TryAgain, enrollment_create
 
@@ -54,9 +55,10 @@ def assert_term_allowed(student) -> None:
 
 
 def fresh(course) -> Course:
-    """The course as a request reads it, its prerequisites already in the cache."""
+    """The course as a request reads it, its prerequisites and appointment groups already in the cache."""
     course = Course.objects.with_term().get(pk=course.pk)
     course_prerequisites(course)
+    term_appointment_groups(course.term)
     return course
 
 
@@ -71,12 +73,6 @@ def hold_lock(student, term, *, seconds=30) -> RegistrationLock:
 def no_waiting(monkeypatch):
     """A busy lock refuses at once, so a test can tell waiting from not waiting."""
     monkeypatch.setattr(locks, "WAIT_SECONDS", 0)
-
-
-@pytest.fixture
-def patient(monkeypatch):
-    """Requests wait for the lock as long as it takes, however loaded the machine: serialised, never refused."""
-    monkeypatch.setattr(locks, "WAIT_SECONDS", 60)
 
 
 def test_eight_parallel_enrolls_of_each_of_three_students_stay_within_the_credit_limit(term, patient):
@@ -188,7 +184,7 @@ def test_a_refusal_by_the_rules_costs_no_write(term, django_assert_num_queries):
     student = UserFactory()
     enrollment_create(student=student, course=course_at(term, 9))
     clashing = fresh(course_at(term, 9))
-    with django_assert_num_queries(1), pytest.raises(NotEligible):  # the student's enrollments
+    with django_assert_num_queries(2), pytest.raises(NotEligible):  # the student's holds and enrollments
         enrollment_create(student=student, course=clashing)
 
 
@@ -196,9 +192,9 @@ def test_a_students_next_course_costs_one_write_for_the_lock(term, django_assert
     student = UserFactory()
     enrollment_create(student=student, course=course_at(term, 9))
     course = fresh(course_at(term, 10))
-    # Eligibility (the student's enrollments), the lock taken over, the seat,
-    # the enrollment and its event.
-    with django_assert_num_queries(5):
+    # Eligibility (the student's holds and enrollments), the lock taken over,
+    # the seat, the enrollment, its event and the holds again.
+    with django_assert_num_queries(7):
         enrollment_create(student=student, course=course)
 
 

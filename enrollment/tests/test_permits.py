@@ -15,7 +15,7 @@ from enrollment.models import Enrollment, EnrollmentEvent, Permit, Status
 from enrollment.permits import permit_use
 from enrollment.services import AlreadyEnrolled, NotEligible, enrollment_create, enrollment_drop
 from enrollment.teaching import PermitRefused, permit_issue, teaching_course
-from enrollment.tests.test_locks import at_once, course_at, fresh, patient  # noqa: F401 (a fixture)
+from enrollment.tests.test_locks import at_once, course_at, fresh
 
 
 def issue(instructor, course, student, waives, days=7, **options):
@@ -91,7 +91,7 @@ def test_a_capacity_permit_gives_a_seat_beyond_capacity_ahead_of_the_waitlist(ta
     assert (course.enrolled_count, course.waitlist_count) == (2, 1)
 
 
-def test_parallel_enrolls_use_a_permit_once(taught, instructor, patient):  # noqa: F811
+def test_parallel_enrolls_use_a_permit_once(taught, instructor, patient):
     student = UserFactory()
     Course.objects.filter(pk=taught.pk).update(capacity=0)
     permit = issue(instructor, taught, student, ["capacity"])
@@ -152,10 +152,10 @@ def test_a_permit_costs_the_course_page_one_query_and_only_where_there_is_one(
     student = UserFactory()
     client.force_login(student)
     client.get("/courses/CS201/")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the user, the course, the enrollments, the student's holds
         client.get("/courses/CS201/")
     issue(instructor, advanced, UserFactory(), ["prerequisites"])
-    with django_assert_num_queries(4):  # the user, the course, the enrollments, the student's permit
+    with django_assert_num_queries(5):  # and the student's permit
         client.get("/courses/CS201/")
 
 

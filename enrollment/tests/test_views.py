@@ -5,9 +5,10 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CourseFactory, TermFactory
-from enrollment.models import Enrollment
+from enrollment.holds import hold_place
+from enrollment.models import AppointmentGroup, Enrollment
 from enrollment.services import enrollment_create
-from enrollment.tests.factories import EnrollmentFactory
+from enrollment.tests.factories import EnrollmentFactory, HoldKindFactory
 
 
 def test_my_enrollments_groups_by_term_with_credits_gpa_and_waitlist_position(client, term, past_term, student):
@@ -86,15 +87,20 @@ def test_course_page_query_count_does_not_grow(client, term, django_assert_num_q
         for other in CourseFactory.create_batch(3, term=term, capacity=0):
             enrollment_create(student=student, course=other)
             course.prerequisites.add(other)
+        for kind in HoldKindFactory.create_batch(2):
+            hold_place(student=student, kind=kind, reason="Unpaid fees.")
+        for credits in (0, 30, 60):
+            AppointmentGroup.objects.create(term=term, min_credits=credits, opens_at=term.enrollment_opens_at)
 
-    # The user, the course with its term, the student's enrollments; the
-    # prerequisites, read once, come from the shared cache.
-    with django_assert_num_queries(3):
+    # The user, the course with its term, the student's holds and
+    # enrollments; the prerequisites and the term's appointment groups, read
+    # once, come from the shared cache.
+    with django_assert_num_queries(4):
         client.get(course.get_absolute_url())
     grow()
-    with django_assert_num_queries(4):  # the changed prerequisites, once
+    with django_assert_num_queries(6):  # the changed prerequisites and appointment groups, once
         client.get(course.get_absolute_url())
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get(course.get_absolute_url())
 
 

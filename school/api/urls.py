@@ -11,6 +11,7 @@ from accounts.api import router as accounts_router
 from catalog.api import router as catalog_router
 from enrollment.api import refused as enrollment_refused
 from enrollment.api import router as enrollment_router
+from enrollment.holds_api import router as holds_router
 from enrollment.services import EnrollmentError
 from enrollment.teaching_api import router as teaching_router
 from school.views import page_not_found
@@ -39,6 +40,7 @@ api.add_router("/courses/", catalog_router)
 api.add_router("/", enrollment_router)
 api.add_router("/users/", accounts_router)
 api.add_router("/teaching/", teaching_router)
+api.add_router("/holds/", holds_router)
 
 
 def json_errors(view):

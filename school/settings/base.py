@@ -261,6 +261,9 @@ STORAGES = {
 
 # --- Registrar rules -------------------------------------------------------------------
 REGISTRAR_CREDIT_LIMIT = env.int("REGISTRAR_CREDIT_LIMIT", default=18)
+# Whom students are told to ask for what only the registrar may do (a
+# withdrawal after its deadline), in a sentence: "… ask the Registrar's Office."
+REGISTRAR_OFFICE = env("REGISTRAR_OFFICE", default="the Registrar's Office")
 
 # --- Logging ------------------------------------------------------------------------------
 # The debug page and error reports show URIs with their passwords masked.

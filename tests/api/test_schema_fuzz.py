@@ -42,8 +42,9 @@ def headers(request, db):
 # deadline, a permit's last day already past, grades outside their window),
 # the sign-up form's rules no schema can state (a taken address, a password
 # Django's validators find too common or too close to the name), and a grade
-# for a student number that is not on the course's roster or an instructor's
-# address nobody has an account for (400, per field).
+# for a student number that is not on the course's roster, an instructor's
+# address nobody has an account for, a hold on a student or of a kind that
+# does not exist (400, per field).
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 REFUSALS = {
     "POST /api/enroll/": ["422"],
@@ -52,6 +53,7 @@ REFUSALS = {
     "PUT /api/teaching/{code}/grades/": ["400", "422"],
     "POST /api/teaching/{code}/permits/": ["400", "422"],
     "PUT /api/courses/{code}/instructors/": ["400"],
+    "POST /api/holds/": ["400"],
 }
 CONFIG = SchemathesisConfig.from_dict({"operations": [
     {"include-name": name, "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *statuses]}}}
@@ -72,7 +74,8 @@ def test_the_schema_is_openapi_3_with_both_ways_to_authenticate(client):
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
         "/api/courses/", "/api/courses/{code}/", "/api/courses/{code}/eligibility/", "/api/enroll/",
-        "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/users/", "/api/users/{user_id}/",
+        "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/enrollments/{enrollment_id}/withdraw/",
+        "/api/users/", "/api/users/{user_id}/", "/api/holds/", "/api/holds/{hold_id}/lift/",
         "/api/courses/{code}/instructors/", "/api/teaching/", "/api/teaching/{code}/roster/",
         "/api/teaching/{code}/grades/", "/api/teaching/{code}/permits/",
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, TooManyTokens, User
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.admin_pages import untouched_user_inlines
 from tests.parallel import in_parallel
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -64,7 +65,7 @@ def test_a_password_set_in_the_admin_revokes_the_tokens(registrar_client, studen
 def test_deactivating_the_account_revokes_the_tokens_for_good(registrar_client, student, key):
     response = registrar_client.post(reverse("admin:accounts_user_change", args=[student.pk]), {
         "email": student.email, "first_name": student.first_name, "last_name": student.last_name,
-        "student_number": student.student_number, "enrollments-TOTAL_FORMS": 0, "enrollments-INITIAL_FORMS": 0,
+        "student_number": student.student_number, **untouched_user_inlines(registrar_client),
     })
     assert response.status_code == 302
     assert not works(key)

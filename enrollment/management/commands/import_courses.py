@@ -1,5 +1,4 @@
 import sys
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -7,6 +6,8 @@ from tqdm import tqdm
 from catalog.importing import ImportFileError, apply_plan, plan_import, read_rows
 from enrollment.models import Via
 from enrollment.services import course_fill_from_waitlist
+
+from ._arguments import add_import_arguments, report_problems
 
 
 class Command(BaseCommand):
@@ -18,9 +19,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="a .csv or .json file")
-        parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
-        parser.add_argument("--skip-invalid", action="store_true", help="import the valid rows even if some are bad")
+        add_import_arguments(parser, file_help="a .csv or .json file",
+                             skip_help="import the valid rows even if some are bad")
 
     def handle(self, *args, file, dry_run, skip_invalid, **options):
         try:
@@ -28,13 +28,8 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from None
         plan = plan_import(rows)
-        for error in plan.errors:
-            self.stderr.write(f"{file.name}: {error}")
-        if plan.errors and not skip_invalid:
-            raise CommandError(
-                f"{len(plan.errors)} problem(s) in {file.name}; nothing was imported "
-                "(fix the file, or use --skip-invalid to import the valid rows)."
-            )
+        report_problems(self, plan, file.name, skip_invalid=skip_invalid,
+                        refused="nothing was imported (fix the file, or use --skip-invalid to import the valid rows).")
         summary = (
             f"{len(plan.create)} created, {len(plan.update)} updated, {len(plan.unchanged)} unchanged"
             + (f", {len(plan.errors)} invalid row(s) skipped" if plan.errors else "")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from enrollment.demo import (
     DEMO_INSTRUCTOR_EMAIL,
     DEMO_STUDENT_EMAIL,
+    HELD_STUDENT_EMAIL,
     INSTRUCTOR_PASSWORD,
     REGISTRAR_EMAIL,
     REGISTRAR_PASSWORD,
@@ -31,15 +32,17 @@ class Command(BaseCommand):
                 self.stdout.write("The catalog already has courses: demo data not loaded.")
                 return
             raise CommandError("The catalog already has courses; seed_demo loads only into an empty catalog.")
-        if students < 1:
-            raise CommandError("--students must be at least 1.")
+        if students < 2:
+            raise CommandError("--students must be at least 2 (the demo student and one with a hold).")
         started = time.monotonic()
         summary = seed_demo(students=students, seed=seed)
         self.stdout.write(self.style.SUCCESS(
             f"Loaded {summary.terms} terms, {summary.courses} courses, {summary.instructors} instructors, "
             f"{summary.students} students, "
             f"{summary.enrollments[Status.ENROLLED]} enrollments and "
-            f"{summary.enrollments[Status.WAITLISTED]} waitlist places "
+            f"{summary.enrollments[Status.WAITLISTED]} waitlist places, "
+            f"{summary.enrollments[Status.WITHDRAWN]} withdrawal, {summary.holds} hold and "
+            f"{summary.appointment_groups} registration appointment groups "
             f"in {time.monotonic() - started:.1f} s."
         ))
         self.stdout.write(f"Staff login: {REGISTRAR_EMAIL} / {REGISTRAR_PASSWORD}")
@@ -47,3 +50,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Instructor login: {DEMO_INSTRUCTOR_EMAIL} / {INSTRUCTOR_PASSWORD} (every demo instructor)"
         )
+        self.stdout.write(f"A student with a hold: {HELD_STUDENT_EMAIL}")
