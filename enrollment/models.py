@@ -48,6 +48,14 @@ class Enrollment(models.Model):
     # wrote this enrollment last: seeing it here tells the student's next
     # change that this one is finished, so the lock needs no release write.
     lock_token = models.CharField(max_length=32, blank=True, editable=False)
+    # A swap (enrollment.swaps): the student's enrollment this one replaces,
+    # dropped when this one gets its seat. Set while waiting for the seat,
+    # and for the moment between taking it and dropping the other. No index:
+    # only check_db and a deleted course's enrollments look it up.
+    swap_for = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False, editable=False,
+        verbose_name=_("swap for"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -76,6 +84,11 @@ class Enrollment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_waiting_swap(self) -> bool:
+        """On a waitlist to replace swap_for: until promoted it weighs nothing in the student's term."""
+        return self.status == Status.WAITLISTED and self.swap_for_id is not None
 
 
 class EnrollmentEvent(models.Model):

@@ -128,9 +128,12 @@ def enrollment_create(
 
 
 def enrollment_drop(
-    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None
+    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None, note: str = ""
 ) -> Enrollment:
-    """Drop an enrollment or leave a waitlist; a freed seat goes to the waitlist."""
+    """Drop an enrollment or leave a waitlist; a freed seat goes to the waitlist.
+
+    Leaving a waitlist ends the swap it was waiting for (enrollment.swaps).
+    """
     now = now or timezone.now()
     if actor.pk != enrollment.student_id and not actor.is_staff:
         raise PermissionDenied("You can only drop your own enrollments.")
@@ -141,12 +144,14 @@ def enrollment_drop(
     if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
         raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")
     changed = Enrollment.objects.filter(pk=enrollment.pk, status=old_status).update(
-        status=Status.DROPPED, waitlisted_at=None, waitlist_note="", updated_at=now
+        status=Status.DROPPED, waitlisted_at=None, waitlist_note="", swap_for=None, updated_at=now
     )
     if not changed:
         raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
     enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = Status.DROPPED, None, ""
-    note = "after the drop deadline" if old_status == Status.ENROLLED and not course.term.is_drop_open(now) else ""
+    enrollment.swap_for = None
+    if old_status == Status.ENROLLED and not course.term.is_drop_open(now):
+        note = "; ".join(filter(None, [note, "after the drop deadline"]))
     _record(enrollment, actor, old_status, Status.DROPPED, via, note)
     if old_status == Status.WAITLISTED:
         Course.objects.filter(pk=course.pk).update(waitlist_count=F("waitlist_count") - 1)
@@ -181,7 +186,7 @@ def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, o
         _release(course, Status.ENROLLED)
         unlock_term(student=student, term=course.term, token=token)
         raise NotEnrolled(f"{enrollment.student} left the waitlist for {course.code} meanwhile.")
-    _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "")
+    _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "", token)
     return enrollment
 
 
@@ -278,28 +283,34 @@ def _release(course: Course, status: str) -> None:
     Course.objects.filter(pk=course.pk).update(**{counter: F(counter) - 1})
 
 
-def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str) -> Enrollment:
+def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str,
+                      swap_for: Enrollment | None = None) -> Enrollment:
     waitlisted_at = now if status == Status.WAITLISTED else None
     if previous is not None:
         reused = Enrollment.objects.filter(pk=previous.pk, status=Status.DROPPED).update(
-            status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token, updated_at=now
+            status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token,
+            swap_for=swap_for, updated_at=now,
         )
         if not reused:
             raise AlreadyEnrolled(f"You are already enrolled in {course.code}.")
         previous.status, previous.grade, previous.waitlisted_at = status, "", waitlisted_at
-        previous.waitlist_note, previous.lock_token = "", token
+        previous.waitlist_note, previous.lock_token, previous.swap_for = "", token, swap_for
         return previous
     try:
         return Enrollment.objects.create(
-            student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token
+            student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token,
+            swap_for=swap_for,
         )
     except IntegrityError:
         raise AlreadyEnrolled(f"You are already enrolled in {course.code}.") from None
 
 
 def _move_to_enrolled(enrollment: Enrollment, now, token: str) -> bool:
-    moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED).update(
-        status=Status.ENROLLED, waitlisted_at=None, waitlist_note="", lock_token=token,
+    # A swap holds the lock on until the course it replaces is dropped
+    # (enrollment.swaps), and moves only if it is still the swap it was seen as.
+    swap = enrollment.swap_for_id
+    moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED, swap_for=swap).update(
+        status=Status.ENROLLED, waitlisted_at=None, waitlist_note="", lock_token="" if swap else token,
         updated_at=now or timezone.now(),
     )
     if moved:
@@ -354,7 +365,7 @@ def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool
     if not _move_to_enrolled(enrollment, now, token):
         unlock_term(student=student, term=course.term, token=token)
         return False
-    _after_promotion(enrollment, actor, via, "promoted from the waitlist")
+    _after_promotion(enrollment, actor, via, "promoted from the waitlist", token)
     return True
 
 
@@ -375,8 +386,13 @@ def _pass_over(enrollment: Enrollment, reasons: list[Reason], *, actor, via: str
         send_passed_over_email(enrollment, reasons)
 
 
-def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None:
+def _after_promotion(enrollment: Enrollment, actor, via: str, note: str, token: str) -> None:
     Course.objects.filter(pk=enrollment.course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    if enrollment.swap_for_id:
+        from .swaps import swap_promoted  # swaps builds on this module
+
+        swap_promoted(enrollment, actor=actor, via=via, note=note, token=token)
+        return
     _record(enrollment, actor, Status.WAITLISTED, Status.ENROLLED, via, note)
     send_promotion_email(enrollment)
 

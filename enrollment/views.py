@@ -11,6 +11,7 @@ from .eligibility import enrollment_eligibility
 from .models import Status, Via
 from .selectors import student_enrollments, student_term_summary, student_transcript
 from .services import EnrollmentError, enrollment_create, enrollment_drop
+from .swaps import enrollment_swap, swap_options
 
 
 @require_safe
@@ -30,17 +31,19 @@ def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
 
     Connected to catalog.signals.course_page_sections (enrollment.apps).
     """
-    eligibility = None
+    eligibility, swaps = None, []
     if request.user.is_authenticated:
+        enrollments = student_enrollments(student=request.user)
         eligibility = enrollment_eligibility(
-            student=request.user,
-            course=course,
-            enrollments=student_enrollments(student=request.user),
-            prerequisites=prerequisites,
+            student=request.user, course=course, enrollments=enrollments, prerequisites=prerequisites
         )
-    return render_to_string(
-        "enrollment/course_section.html", {"course": course, "eligibility": eligibility}, request=request
-    )
+        swaps = swap_options(student=request.user, course=course, enrollments=enrollments, prerequisites=prerequisites)
+    return render_to_string("enrollment/course_section.html", {
+        "course": course,
+        "eligibility": eligibility,
+        "swaps": [swap for swap in swaps if swap.can_enroll],
+        "blocked_swaps": [swap for swap in swaps if not swap.can_enroll],
+    }, request=request)
 
 
 @login_required
@@ -56,6 +59,28 @@ def course_enroll(request, code):
             messages.success(request, f"You are enrolled in {course.code} {course.title}.")
         else:
             messages.info(request, f"{course.code} is full: you are on its waitlist.")
+    return _back(request, course)
+
+
+@login_required
+@require_POST
+def course_swap(request, code):
+    """Enroll in the course of the page instead of the one posted as ``drop``."""
+    course = get_object_or_404(Course.objects.with_term(), code=normalize_course_code(code))
+    replacing = Course.objects.with_term().filter(code=normalize_course_code(request.POST.get("drop", ""))).first()
+    if replacing is None:
+        messages.error(request, "Choose a course you hold to give up.")
+        return redirect(course)
+    try:
+        enrollment = enrollment_swap(student=request.user, course=course, replacing=replacing, via=Via.PAGE)
+    except EnrollmentError as error:
+        messages.error(request, error.message)
+    else:
+        if enrollment.status == Status.ENROLLED:
+            messages.success(request, f"You are enrolled in {course.code} {course.title} instead of {replacing.code}.")
+        else:
+            messages.info(request, f"{course.code} is full: you are on its waitlist, and keep {replacing.code} "
+                                   f"until a seat is yours.")
     return _back(request, course)
 
 
