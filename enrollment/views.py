@@ -31,16 +31,20 @@ def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:
 
     Connected to catalog.signals.course_page_sections (enrollment.apps).
     """
-    eligibility, swaps = None, []
+    eligibility, swaps, replaces = None, [], None
     if request.user.is_authenticated:
         enrollments = student_enrollments(student=request.user)
         eligibility = enrollment_eligibility(
             student=request.user, course=course, enrollments=enrollments, prerequisites=prerequisites
         )
         swaps = swap_options(student=request.user, course=course, enrollments=enrollments, prerequisites=prerequisites)
+        mine = eligibility.enrollment
+        if mine is not None and mine.is_waiting_swap:
+            replaces = next((e for e in enrollments if e.pk == mine.swap_for_id), None)
     return render_to_string("enrollment/course_section.html", {
         "course": course,
         "eligibility": eligibility,
+        "replaces": replaces,
         "swaps": [swap for swap in swaps if swap.can_enroll],
         "blocked_swaps": [swap for swap in swaps if not swap.can_enroll],
     }, request=request)
