@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .forms import ApiTokenForm, ProfileForm
-from .models import ApiToken
+from .models import ApiToken, CalendarKey
 
 
 @login_required
@@ -41,11 +41,31 @@ def token_revoke(request, token_id):
     return redirect("accounts:profile")
 
 
-def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None):
+@login_required
+@require_POST
+@never_cache
+def calendar_reset(request):
+    key = CalendarKey.objects.reset(user=request.user)
+    # Rendered rather than redirected, as a new API token: the address is
+    # shown this once and kept nowhere.
+    return _profile_page(request, new_calendar_key=key)
+
+
+@login_required
+@require_POST
+def calendar_stop(request):
+    CalendarKey.objects.filter(user=request.user).delete()
+    messages.success(request, _("Your calendar address no longer works."))
+    return redirect("accounts:profile")
+
+
+def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None, new_calendar_key=None):
     return render(request, "accounts/profile.html", {
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(),
         "tokens": request.user.api_tokens.all(),
         "new_token": new_token,
         "new_key": new_key,
+        "calendar_key": CalendarKey.objects.filter(user=request.user).first(),
+        "new_calendar_key": new_calendar_key,
     })

@@ -72,7 +72,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_filter = ["course__term", "status", "grade"]
     search_fields = ["student__email", "course__code"]
     search_help_text = _("Student email or course code")
-    fields = ["student", "course", "status", "grade", "waitlisted_at", "created_at", "updated_at"]
+    fields = ["student", "course", "status", "grade", "waitlisted_at", "swap_for", "created_at", "updated_at"]
     inlines = [EnrollmentEventInline]
     actions = ["set_grade", "drop", "promote", "export_csv"]
     action_template = "admin/enrollment/enrollment/action_page.html"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("courses/<str:code>/enroll/", views.course_enroll, name="course_enroll"),
     path("courses/<str:code>/drop/", views.course_drop, name="course_drop"),
     path("courses/<str:code>/swap/", views.course_swap, name="course_swap"),
+    # A calendar app's subscription: the key is the credential (accounts.models.CalendarKey), and
+    # anything not shaped like one is a plain 404 without a lookup.
+    re_path(r"^calendar/(?P<key>[A-Za-z0-9_-]{43})\.ics$", views.calendar_feed, name="calendar_feed"),
 ]

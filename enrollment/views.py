@@ -1,11 +1,18 @@
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.models import CalendarKey
 from catalog.models import Course, normalize_course_code
+
+from .calendar_feed import enrollments_calendar, student_enrollments_for_calendar
 
 from .eligibility import enrollment_eligibility
 from .models import Status, Via
@@ -106,6 +113,32 @@ def course_drop(request, code):
         done = "left the waitlist for" if was_waitlisted else "dropped"
         messages.success(request, f"You have {done} {course.code} {course.title}.")
     return _back(request, course)
+
+
+# Calendar apps poll on their own schedule; this only spares an app that
+# polls often, while a change still shows within a quarter of an hour.
+CALENDAR_MAX_AGE = 15 * 60
+
+
+@require_safe
+def calendar_feed(request, key):
+    """A student's classes as iCalendar (enrollment.calendar_feed): two queries, or a 404 for an unknown key."""
+    # The key is a credential: it stays out of the request log.
+    request.log_path = "/calendar/<key>.ics"
+    student = CalendarKey.objects.user_for_key(key)
+    if student is None:
+        raise Http404
+    body = enrollments_calendar(
+        student_enrollments_for_calendar(student=student),
+        name=f"{student.get_short_name()}: classes",
+        course_url=lambda course: request.build_absolute_uri(course.get_absolute_url()),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+    response["Content-Disposition"] = 'inline; filename="classes.ics"'
+    # private: the address is a secret, no shared cache keeps a copy.
+    patch_cache_control(response, private=True, max_age=CALENDAR_MAX_AGE)
+    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 def _back(request, course):

@@ -29,7 +29,10 @@ request_log = logging.getLogger("registrar.requests")
 
 
 class RequestLogMiddleware:
-    """One log line per request: method, path, status and duration."""
+    """One log line per request: method, path, status and duration.
+
+    A view whose address holds a secret sets ``request.log_path`` to the address without it.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,7 +42,8 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         duration = (time.perf_counter() - started) * 1000
         request_log.info(
-            "%s %s %s %.1fms", request.method, request.get_full_path(), response.status_code, duration,
+            "%s %s %s %.1fms", request.method, getattr(request, "log_path", None) or request.get_full_path(),
+            response.status_code, duration,
             extra={"status": response.status_code, "duration_ms": round(duration, 1)},
         )
         return response

@@ -203,3 +203,11 @@ def test_a_waitlisted_course_cannot_be_swapped_away(term, student, held):
     assert status_of(student, "ART301") == Status.WAITLISTED
     error = error_of(swap(token_client(student), "ART301", "CS102"), 409)
     assert error["reasons"][0]["message"] == "You are not enrolled in ART301."
+
+
+def test_the_admin_shows_which_course_a_waiting_swap_replaces(registrar_client, term, student, held):
+    full = course_at(term, "ART301", 9, capacity=0)
+    waiting = enrollment_swap(student=student, course=fresh(full), replacing=fresh(held[0]))
+    html = registrar_client.get(reverse("admin:enrollment_enrollment_change", args=[waiting.pk])).content.decode()
+    assert "Swap for" in html and "CS101 (Enrolled)" in html
+    assert "swap: replaces CS101 once promoted" in html  # its history
