@@ -13,7 +13,6 @@ from accounts.models import CalendarKey
 from catalog.models import Course, normalize_course_code
 
 from .calendar_feed import enrollments_calendar, student_enrollments_for_calendar
-
 from .eligibility import enrollment_eligibility
 from .models import Status, Via
 from .selectors import student_enrollments, student_term_summary, student_transcript

@@ -19,6 +19,7 @@ from enrollment.calendar_feed import enrollments_calendar
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_create, enrollment_drop
 from enrollment.tests.factories import EnrollmentFactory
+from enrollment.tests.test_locks import at_once
 
 FIXTURE = Path(__file__).parent / "fixtures" / "classes.ics"
 NEW_YORK = "America/New_York"
@@ -173,6 +174,12 @@ def test_a_new_address_stops_the_old_one_and_stopping_stops_both(client, student
     assert client.get(feed_url(new)).status_code == 200
     CalendarKey.objects.filter(user=student).delete()
     assert client.get(feed_url(new)).status_code == 404
+
+
+def test_parallel_resets_leave_one_key_whose_address_is_the_last_written(client, student):
+    keys = at_once([lambda: CalendarKey.objects.reset(user=student) for _ in range(4)])
+    assert CalendarKey.objects.filter(user=student).count() == 1
+    assert sorted(client.get(feed_url(key)).status_code for key in keys) == [200, 404, 404, 404]
 
 
 def test_a_deactivated_students_feed_is_gone(client, student, subscribed):

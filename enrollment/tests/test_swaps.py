@@ -199,7 +199,8 @@ def test_the_promotion_finishes_the_swap_in_the_same_step(term, student):
 
     assert held(student) == {x.code}
     assert Enrollment.objects.get(student=student, course=x).swap_for is None
-    assert notes(student, x)[-1] == ("waitlisted", "enrolled", f"promoted from the waitlist; swap: in place of {y.code}")
+    promoted = ("waitlisted", "enrolled", f"promoted from the waitlist; swap: in place of {y.code}")
+    assert notes(student, x)[-1] == promoted
     assert notes(student, y)[-1] == ("enrolled", "dropped", f"swapped for {x.code}")
     assert status_of(waiting_for_y, y) == Status.ENROLLED
     email = next(m for m in mail.outbox if m.to == [student.email])
@@ -460,7 +461,10 @@ def test_a_swap_racing_the_students_own_enroll_never_double_books(term, patient)
         y, x, clashing_with_x = course_at(term, 9), course_at(term, 11), course_at(term, 11)
         enrollment_create(student=student, course=fresh(y))
 
-        at_once([lambda: swap(student, x, y), lambda: enrollment_create(student=student, course=fresh(clashing_with_x))])
+        at_once([
+            lambda: swap(student, x, y),
+            lambda: enrollment_create(student=student, course=fresh(clashing_with_x)),
+        ])
 
         assert len(held(student) & {x.code, clashing_with_x.code}) == 1
         assert len(held(student)) in (1, 2)

@@ -56,7 +56,7 @@ def test_the_schema_is_openapi_3_with_both_ways_to_authenticate(client):
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
         "/api/courses/", "/api/courses/{code}/", "/api/courses/{code}/eligibility/", "/api/enroll/",
-        "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/users/", "/api/users/{user_id}/",
+        "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/swap/", "/api/users/", "/api/users/{user_id}/",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
     assert schema["paths"]["/api/enroll/"]["post"]["responses"]["422"]["content"]["application/json"]["schema"] == {
