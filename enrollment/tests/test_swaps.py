@@ -25,7 +25,7 @@ from enrollment.services import (
     enrollment_set_grade,
 )
 from enrollment.swaps import enrollment_swap, swap_repair, swaps_half_done
-from enrollment.tests.test_locks import at_once, course_at, fresh
+from enrollment.tests.test_locks import at_once, course_at, fresh, patient  # noqa: F401 - a fixture
 
 
 def status_of(student, course) -> str:
@@ -58,11 +58,6 @@ def full(term, hour, *, waiting=0, **fields) -> Course:
     for student in UserFactory.create_batch(1 + waiting):
         enrollment_create(student=student, course=fresh(course))
     return course
-
-
-@pytest.fixture
-def patient(monkeypatch):
-    monkeypatch.setattr(locks, "WAIT_SECONDS", 60)
 
 
 # --- a free seat in X --------------------------------------------------------------------------
