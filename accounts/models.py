@@ -187,3 +187,54 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class CalendarKeyManager(models.Manager):
+    def reset(self, *, user) -> str:
+        """A new secret for user's calendar feed, replacing the one before: only the caller ever sees it."""
+        key = secrets.token_urlsafe(32)
+        fields = {"key_hash": CalendarKey.hash(key), "created_at": timezone.now()}
+        if not self.filter(user=user).update(**fields):
+            try:
+                self.create(user=user, **fields)
+            except IntegrityError:
+                # A reset of the same user's in parallel created it first: this one replaces it.
+                self.filter(user=user).update(**fields)
+        return key
+
+    def user_for_key(self, key: str):
+        """The active user whose feed key is key, or None: one query, by the hash's unique index."""
+        calendar_key = self.select_related("user").filter(key_hash=CalendarKey.hash(key)).first()
+        if calendar_key is None or not calendar_key.user.is_active:
+            return None
+        return calendar_key.user
+
+
+class CalendarKey(models.Model):
+    """The secret in the address of a student's calendar feed (``/calendar/<key>.ics``).
+
+    Calendar apps cannot log in, so the address is the credential: 256 random
+    bits, of which only the hash is stored, as for API tokens. Resetting it on
+    the profile page makes every copy of the old address stop working.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_key", verbose_name=_("user"))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = CalendarKeyManager()
+
+    class Meta:
+        verbose_name = _("calendar key")
+        verbose_name_plural = _("calendar keys")
+
+    def __str__(self):
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"
+
+    def get_absolute_url(self):
+        return reverse("accounts:profile")
+
+    @staticmethod
+    def hash(key: str) -> str:
+        # As for API tokens: a fast hash is enough for 256 random bits.
+        return ApiToken.hash(key)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from .adapters import EmailTaken
 from .forms import ApiTokenForm, ProfileForm
-from .models import ApiToken, TooManyTokens, User
+from .models import ApiToken, CalendarKey, TooManyTokens, User
 from .signals import profile_page_sections
 
 
@@ -71,7 +71,25 @@ def token_revoke(request, token_id):
     return redirect("accounts:profile")
 
 
-def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None):
+@login_required
+@require_POST
+@never_cache
+def calendar_reset(request):
+    key = CalendarKey.objects.reset(user=request.user)
+    # Rendered rather than redirected, as a new API token: the address is
+    # shown this once and kept nowhere.
+    return _profile_page(request, new_calendar_key=key)
+
+
+@login_required
+@require_POST
+def calendar_stop(request):
+    CalendarKey.objects.filter(user=request.user).delete()
+    messages.success(request, _("Your calendar address no longer works."))
+    return redirect("accounts:profile")
+
+
+def _profile_page(request, *, form=None, token_form=None, new_token=None, new_key=None, new_calendar_key=None):
     sections = [html for _receiver, html in profile_page_sections.send(sender=User, request=request)]
     return render(request, "accounts/profile.html", {
         "sections": sections,
@@ -81,4 +99,6 @@ def _profile_page(request, *, form=None, token_form=None, new_token=None, new_ke
         "token_ttl_days": settings.API_TOKEN_TTL_DAYS,
         "new_token": new_token,
         "new_key": new_key,
+        "calendar_key": CalendarKey.objects.filter(user=request.user).first(),
+        "new_calendar_key": new_calendar_key,
     })

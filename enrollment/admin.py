@@ -110,7 +110,9 @@ class EnrollmentAdmin(ConfirmingActions, admin.ModelAdmin):
     list_filter = ["course__term", "status", "grade"]
     search_fields = ["student__email", "course__code"]
     search_help_text = _("Student email or course code")
-    fields = ["student", "course", "status", "grade", "waitlisted_at", "permit", "created_at", "updated_at"]
+    fields = [
+        "student", "course", "status", "grade", "waitlisted_at", "permit", "swap_for", "created_at", "updated_at",
+    ]
     inlines = [EnrollmentEventInline]
     actions = ["set_grade", "drop", "withdraw", "promote", "export_csv"]
 

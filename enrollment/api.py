@@ -1,10 +1,10 @@
-"""Enrolling, listing, dropping and withdrawing from the caller's own enrollments, through enrollment.services,
-and why the caller may or may not enroll in a course."""
+"""Enrolling, swapping, listing, dropping and withdrawing from the caller's own enrollments, through
+enrollment.services and enrollment.swaps, and why the caller may or may not enroll in a course."""
 
 import datetime
 from typing import Annotated
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Router, Schema, Status
 
@@ -29,6 +29,7 @@ from .services import (
     enrollment_drop,
     enrollment_withdraw,
 )
+from .swaps import enrollment_swap
 
 router = Router(tags=["enrollments"], auth=TOKEN_OR_SESSION)
 
@@ -49,6 +50,13 @@ class EnrollIn(Schema):
     course: str = Field(min_length=1, max_length=16, description="The course's code.", examples=["CS101"])
 
 
+class SwapIn(Schema):
+    drop: str = Field(min_length=1, max_length=16, description="The code of the course the caller gives up.",
+                      examples=["CS101"])
+    enroll: str = Field(min_length=1, max_length=16, description="The code of the course to take in its place.",
+                        examples=["CS102"])
+
+
 class EnrollmentOut(Schema):
     id: str
     course: str = Field(validation_alias="course.code", description="The course's code.")
@@ -58,6 +66,9 @@ class EnrollmentOut(Schema):
     status: EnrollmentStatus
     grade: str
     waitlist_position: int | None = Field(None, description="1 for the next student to get a seat.")
+    replaces: str | None = Field(
+        None, description="A waiting swap: the code of the course dropped when this one's seat comes up."
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -78,10 +89,14 @@ def _callers(request, enrollment_id: str) -> Enrollment:
     return get_object_or_404(Enrollment.objects.with_course(), pk=enrollment_id, student=request.auth)
 
 
-def _with_positions(enrollments: list[Enrollment]) -> list[Enrollment]:
+def _with_positions(enrollments: list[Enrollment], replaces: dict | None = None) -> list[Enrollment]:
+    """Each enrollment with its waitlist position and, for a waiting swap, the code of the course it replaces,
+    found among ``enrollments`` or in ``replaces`` ({enrollment id: course code})."""
     positions = waitlist_positions(enrollments)
+    codes = {**{e.pk: e.course.code for e in enrollments}, **(replaces or {})}
     for enrollment in enrollments:
         enrollment.waitlist_position = positions.get(enrollment.pk)
+        enrollment.replaces = codes.get(enrollment.swap_for_id) if enrollment.is_waiting_swap else None
     return enrollments
 
 
@@ -95,6 +110,28 @@ def enroll(request, payload: EnrollIn):
     course = get_object_or_404(Course.objects.with_term(), code=normalize_course_code(payload.course))
     enrollment = enrollment_create(student=request.auth, course=course, via=Via.API)
     return Status(201, _with_positions([enrollment])[0])
+
+
+@router.post(
+    "/swap/",
+    throttle=WRITES,
+    response={201: EnrollmentOut, **errors(400, 401, 403, 404, 409, 422, 429)},
+    summary="Enroll the caller in a course instead of one they hold, or wait for it with that one as the swap",
+    description=(
+        "With a free seat in `enroll`, the caller is enrolled in it and `drop` is dropped; when `enroll` is full, "
+        "the caller joins its waitlist and keeps `drop` until promoted, when `drop` is dropped in the same step "
+        "(`replaces` names it meanwhile). `enroll` is weighed with `drop` already dropped; a refusal changes "
+        "nothing and lists every reason."
+    ),
+)
+def swap(request, payload: SwapIn):
+    drop, enroll = normalize_course_code(payload.drop), normalize_course_code(payload.enroll)
+    courses = {course.code: course for course in Course.objects.with_term().filter(code__in=[drop, enroll])}
+    replacing, course = courses.get(drop), courses.get(enroll)
+    if replacing is None or course is None:
+        raise Http404
+    enrollment = enrollment_swap(student=request.auth, course=course, replacing=replacing, via=Via.API)
+    return Status(201, _with_positions([enrollment], {enrollment.swap_for_id: replacing.code})[0])
 
 
 @router.get("/enrollments/", response={200: list[EnrollmentOut], **errors(401)}, summary="The caller's enrollments")

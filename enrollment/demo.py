@@ -285,6 +285,8 @@ def _enrollments(rng, people, courses, past, current, intensive) -> dict:
                 rows.append(Enrollment(student=student, course=course, status=Status.WAITLISTED,
                                        waitlisted_at=now + datetime.timedelta(microseconds=index)))
     Enrollment.objects.bulk_create(rows)
+    if swap := _waiting_swap(people[0], rows, courses[current], seats_taken, now):
+        rows.append(swap)
     EnrollmentEvent.objects.bulk_create(
         EnrollmentEvent(enrollment=row, to_status=row.status, via=Via.COMMAND, note="demo data") for row in rows
     )
@@ -334,3 +336,19 @@ def _appointment_groups(term) -> int:
         for credits, days in APPOINTMENT_GROUPS
     )
     return len(APPOINTMENT_GROUPS)
+
+
+def _waiting_swap(student, rows, current_courses, seats_taken, now) -> Enrollment | None:
+    """The demo student waits for a full course in place of one they hold (enrollment.swaps), where one fits."""
+    limit = settings.REGISTRAR_CREDIT_LIMIT
+    mine = [row for row in rows if row.student_id == student.pk and row.course.term_id == current_courses[0].term_id]
+    taken = {row.course_id for row in mine}
+    for wanted in current_courses:
+        if wanted.pk in taken or seats_taken[wanted.pk] < wanted.capacity:
+            continue
+        for replaced in (row for row in mine if row.status == Status.ENROLLED):
+            kept = [row.course for row in mine if row is not replaced]
+            if sum(c.credits for c in kept) + wanted.credits <= limit and not any(wanted.clashes_with(c) for c in kept):
+                return Enrollment.objects.create(student=student, course=wanted, status=Status.WAITLISTED,
+                                                 waitlisted_at=now + datetime.timedelta(seconds=1), swap_for=replaced)
+    return None

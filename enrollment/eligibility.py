@@ -161,9 +161,17 @@ def term_load_reasons(*, course, enrollments) -> list[Reason]:
 
     Checked again when a waitlisted student's seat comes up (their term may
     have changed since they joined), so ``course`` itself is never counted twice.
+    A waiting swap (enrollment.swaps) weighs nothing until it is promoted, and
+    the course it replaces is counted as dropped when its own seat comes up.
     """
     term = course.term
-    others = [e for e in enrollments if e.is_active and e.course_id != course.pk and e.course.term_id == term.pk]
+    mine = next((e for e in enrollments if e.course_id == course.pk), None)
+    replaced = mine.swap_for_id if mine is not None and mine.is_waiting_swap else None
+    others = [
+        e for e in enrollments
+        if e.is_active and not e.is_waiting_swap and e.pk != replaced and e.course_id != course.pk
+        and e.course.term_id == term.pk
+    ]
     reasons = [
         Reason(
             "schedule_conflict",

@@ -15,12 +15,16 @@ from .models import Enrollment
 logger = logging.getLogger(__name__)
 
 
-def send_promotion_email(enrollment: Enrollment) -> None:
+def send_promotion_email(enrollment: Enrollment, *, replaced: Enrollment | None = None) -> None:
+    """``replaced``: the course a swap gave up for this one (enrollment.swaps)."""
     course, student = enrollment.course, enrollment.student
+    swapped = ""
+    if replaced:
+        swapped = f"As you asked, {replaced.course.code} {replaced.course.title} was dropped in its place.\n\n"
     _send(enrollment, f"You are enrolled in {course.code}", (
         f"Hello {student.get_short_name()},\n\n"
         f"A seat opened in {course.code} {course.title} ({course.term}) and you were next on the "
-        f"waitlist: you are now enrolled.\n\nIf you no longer want the seat, drop the course "
+        f"waitlist: you are now enrolled.\n\n{swapped}If you no longer want the seat, drop the course "
         f"before {timezone.localtime(course.term.drop_deadline):%Y-%m-%d %H:%M}.\n"
     ))
 

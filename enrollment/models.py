@@ -59,6 +59,14 @@ class Enrollment(models.Model):
         "Permit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
         verbose_name=_("permit"), db_index=False,
     )
+    # A swap (enrollment.swaps): the student's enrollment this one replaces,
+    # dropped when this one gets its seat. Set while waiting for the seat,
+    # and for the moment between taking it and dropping the other. No index:
+    # only check_db and a deleted course's enrollments look it up.
+    swap_for = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False, editable=False,
+        verbose_name=_("swap for"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -87,6 +95,11 @@ class Enrollment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_waiting_swap(self) -> bool:
+        """On a waitlist to replace swap_for: until promoted it weighs nothing in the student's term."""
+        return self.status == Status.WAITLISTED and self.swap_for_id is not None
 
 
 class EnrollmentEvent(models.Model):

@@ -3,14 +3,17 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Sum
+from django.utils import timezone
 
 from catalog.models import Term
 
 from .grades import grade_point_average
 from .models import Enrollment, Hold, Status
+from .timetable import Week, term_week
 
 
 def student_enrollments(*, student) -> list[Enrollment]:
@@ -52,6 +55,13 @@ class TermGroup:
     def gpa(self) -> Decimal | None:
         return grade_point_average([(e.grade, e.course.credits) for e in self.enrollments if e.grade])
 
+    @cached_property
+    def week(self) -> Week | None:
+        """The term's timetable, until the term is over."""
+        if self.term.ends_on < timezone.localdate():
+            return None
+        return term_week(self.enrollments)
+
 
 @dataclass
 class Transcript:
@@ -64,12 +74,17 @@ class Transcript:
 
 
 def student_transcript(*, student) -> Transcript:
-    """A student's enrollments grouped by term, newest term first: two queries at most."""
+    """A student's enrollments grouped by term, newest term first: two queries at most.
+
+    A waiting swap knows the enrollment it replaces (``replaces``).
+    """
     enrollments = student_enrollments(student=student)
     positions = waitlist_positions(enrollments)
+    by_pk = {e.pk: e for e in enrollments}
     groups: dict = {}
     for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
         enrollment.waitlist_position = positions.get(enrollment.pk)
+        enrollment.replaces = by_pk.get(enrollment.swap_for_id) if enrollment.is_waiting_swap else None
         term = enrollment.course.term
         groups.setdefault(term.pk, TermGroup(term=term)).enrollments.append(enrollment)
     ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)

@@ -172,9 +172,12 @@ def enrollment_create(
 
 
 def enrollment_drop(
-    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None
+    *, enrollment: Enrollment, actor, via: str = Via.PAGE, override_deadline: bool = False, now=None, note: str = ""
 ) -> Enrollment:
-    """Drop an enrollment or leave a waitlist; a freed seat goes to the waitlist."""
+    """Drop an enrollment or leave a waitlist; a freed seat goes to the waitlist.
+
+    Leaving a waitlist ends the swap it was waiting for (enrollment.swaps).
+    """
     now = now or timezone.now()
     if actor.pk != enrollment.student_id and not actor.is_staff:
         raise PermissionDenied("You can only drop your own enrollments.")
@@ -184,7 +187,8 @@ def enrollment_drop(
         raise NotEnrolled(f"You are not enrolled in {course.code}.")
     if old_status == Status.ENROLLED and not course.term.is_drop_open(now) and not override_deadline:
         raise DropDeadlinePassed(f"The drop deadline for {course.term} has passed.")
-    note = "after the drop deadline" if old_status == Status.ENROLLED and not course.term.is_drop_open(now) else ""
+    if old_status == Status.ENROLLED and not course.term.is_drop_open(now):
+        note = "; ".join(filter(None, [note, "after the drop deadline"]))
     if not _leave(enrollment, to_status=Status.DROPPED, actor=actor, via=via, now=now, note=note):
         raise NotEnrolled(f"Your enrollment in {course.code} changed meanwhile; reload and try again.")
     course.refresh_from_db(fields=["enrolled_count", "waitlist_count"])
@@ -258,7 +262,7 @@ def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, o
     if late := _taken_back_for_a_hold(enrollment, waited_since=waited_since, token=token, now=now):
         _release(course, Status.ENROLLED)
         raise NotEligible(" ".join(reason.message for reason in late), reasons=late)
-    _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "")
+    _after_promotion(enrollment, actor, via, "capacity override" if override_capacity else "", token)
     return enrollment
 
 
@@ -337,13 +341,15 @@ def _leave(enrollment: Enrollment, *, to_status: str, actor, via: str, now, note
     another request changed the enrollment first.
     """
     old_status = enrollment.status
-    changes = {"status": to_status, "waitlisted_at": None, "waitlist_note": "", "updated_at": now}
+    # Leaving ends the swap the enrollment was waiting for or finishing (enrollment.swaps).
+    changes = {"status": to_status, "waitlisted_at": None, "waitlist_note": "", "swap_for": None, "updated_at": now}
     unchanged = {"pk": enrollment.pk, "status": old_status}
     if grade is not None:
         changes["grade"], unchanged["grade"] = grade, ""
     if not Enrollment.objects.filter(**unchanged).update(**changes):
         return False
     enrollment.status, enrollment.waitlisted_at, enrollment.waitlist_note = to_status, None, ""
+    enrollment.swap_for = None
     if grade is not None:
         enrollment.grade = grade
     _record(enrollment, actor, old_status, to_status, via, note)
@@ -420,30 +426,34 @@ def _release(course: Course, status: str) -> None:
 
 
 def _write_enrollment(student, course, status, previous: Enrollment | None, now, token: str,
-                      permit=None) -> Enrollment:
+                      permit=None, swap_for: Enrollment | None = None) -> Enrollment:
     waitlisted_at = now if status == Status.WAITLISTED else None
     if previous is not None:
         reused = Enrollment.objects.filter(pk=previous.pk, status=Status.DROPPED).update(
             status=status, grade="", waitlisted_at=waitlisted_at, waitlist_note="", lock_token=token, updated_at=now,
-            permit=permit,
+            permit=permit, swap_for=swap_for,
         )
         if not reused:
             raise AlreadyEnrolled(f"You are already enrolled in {course.code}.")
         previous.status, previous.grade, previous.waitlisted_at = status, "", waitlisted_at
         previous.waitlist_note, previous.lock_token, previous.permit = "", token, permit
+        previous.swap_for = swap_for
         return previous
     try:
         return Enrollment.objects.create(
             student=student, course=course, status=status, waitlisted_at=waitlisted_at, lock_token=token,
-            permit=permit,
+            permit=permit, swap_for=swap_for,
         )
     except IntegrityError:
         raise AlreadyEnrolled(f"You are already enrolled in {course.code}.") from None
 
 
 def _move_to_enrolled(enrollment: Enrollment, now, token: str) -> bool:
-    moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED).update(
-        status=Status.ENROLLED, waitlisted_at=None, waitlist_note="", lock_token=token,
+    # A swap holds the lock on until the course it replaces is dropped
+    # (enrollment.swaps), and moves only if it is still the swap it was seen as.
+    swap = enrollment.swap_for_id
+    moved = Enrollment.objects.filter(pk=enrollment.pk, status=Status.WAITLISTED, swap_for=swap).update(
+        status=Status.ENROLLED, waitlisted_at=None, waitlist_note="", lock_token="" if swap else token,
         updated_at=now or timezone.now(),
     )
     if moved:
@@ -503,7 +513,7 @@ def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool
     if late := _taken_back_for_a_hold(enrollment, waited_since=waited_since, token=token, now=now):
         _pass_over(enrollment, late, actor=actor, via=via, now=now, token=token)
         return False
-    _after_promotion(enrollment, actor, via, "promoted from the waitlist")
+    _after_promotion(enrollment, actor, via, "promoted from the waitlist", token)
     return True
 
 
@@ -542,8 +552,13 @@ def _pass_over(enrollment: Enrollment, reasons: list[Reason], *, actor, via: str
         send_passed_over_email(enrollment, reasons)
 
 
-def _after_promotion(enrollment: Enrollment, actor, via: str, note: str) -> None:
+def _after_promotion(enrollment: Enrollment, actor, via: str, note: str, token: str) -> None:
     Course.objects.filter(pk=enrollment.course.pk).update(waitlist_count=F("waitlist_count") - 1)
+    if enrollment.swap_for_id:
+        from .swaps import swap_promoted  # swaps builds on this module
+
+        swap_promoted(enrollment, actor=actor, via=via, note=note, token=token)
+        return
     _record(enrollment, actor, Status.WAITLISTED, Status.ENROLLED, via, note)
     send_promotion_email(enrollment)
 

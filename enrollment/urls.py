@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import teaching_views, views
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("teaching/<str:code>/grades/", teaching_views.grade_sheet, name="teaching_grades"),
     path("teaching/<str:code>/permits/", teaching_views.permits, name="teaching_permits"),
     path("courses/<str:code>/withdraw/", views.course_withdraw, name="course_withdraw"),
+    path("courses/<str:code>/swap/", views.course_swap, name="course_swap"),
+    # A calendar app's subscription: the key is the credential (accounts.models.CalendarKey), and
+    # anything not shaped like one is a plain 404 without a lookup.
+    re_path(r"^calendar/(?P<key>[A-Za-z0-9_-]{43})\.ics$", views.calendar_feed, name="calendar_feed"),
 ]

@@ -9,8 +9,10 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from catalog.models import Course, Term
 from catalog.tests.factories import CourseFactory
+from enrollment.eligibility import term_load_reasons
 from enrollment.models import Enrollment
 from enrollment.seat_counters import counter_mismatches
+from enrollment.selectors import student_enrollments
 from enrollment.services import enrollment_create
 
 
@@ -250,6 +252,8 @@ def test_seed_demo_keeps_to_the_credit_limit_and_its_seat_counters_agree(db, set
     current = Term.objects.current_or_next().first()
     credits = {}
     for enrollment in Enrollment.objects.filter(course__term=current).active().select_related("course"):
+        if enrollment.is_waiting_swap:
+            continue  # weighs nothing until promoted, when the course it replaces goes
         credits[enrollment.student_id] = credits.get(enrollment.student_id, 0) + enrollment.course.credits
     assert credits and max(credits.values()) <= 6
     assert counter_mismatches() == []
@@ -278,4 +282,13 @@ def test_seed_demo_shows_each_registrar_policy(client, db):
     assert "Withdrawn" in client.get("/enrollments/").content.decode()
     client.force_login(hold.student)
     assert "Holds on your registration" in client.get("/").content.decode()
+
+
+def test_seed_demo_shows_a_waiting_swap_to_the_demo_student(db):
+    run("seed_demo", "--students", "120", "--seed", "7")
+    [swap] = Enrollment.objects.filter(swap_for__isnull=False).select_related("student", "course", "swap_for")
+    assert swap.student.email == "ada@example.edu" and swap.is_waiting_swap
+    assert swap.swap_for.status == "enrolled"
+    # One the rules allow: X fits the term once Y is dropped.
+    assert term_load_reasons(course=swap.course, enrollments=student_enrollments(student=swap.student)) == []
     assert counter_mismatches() == []

@@ -75,7 +75,7 @@ def test_the_schema_is_openapi_3_with_both_ways_to_authenticate(client):
     assert set(schema["paths"]) == {
         "/api/courses/", "/api/courses/{code}/", "/api/courses/{code}/eligibility/", "/api/enroll/",
         "/api/enrollments/", "/api/enrollments/{enrollment_id}/", "/api/enrollments/{enrollment_id}/withdraw/",
-        "/api/users/", "/api/users/{user_id}/", "/api/holds/", "/api/holds/{hold_id}/lift/",
+        "/api/swap/", "/api/users/", "/api/users/{user_id}/", "/api/holds/", "/api/holds/{hold_id}/lift/",
         "/api/courses/{code}/instructors/", "/api/teaching/", "/api/teaching/{code}/roster/",
         "/api/teaching/{code}/grades/", "/api/teaching/{code}/permits/",
     }

@@ -92,7 +92,7 @@ def test_sign_up_log_in_search_enroll_and_drop_on_every_screen(browser_page, liv
 
     page.get_by_role("link", name="My enrollments", exact=True).click()
     assert page.get_by_role("link", name="CS101").is_visible()
-    assert page.get_by_text("Enrolled", exact=True).is_visible()
+    assert page.locator("table.cards .badge", has_text="Enrolled").is_visible()
     check.both("09-my-enrollments")
 
     page.get_by_role("button", name="Drop CS101").click()

@@ -3,7 +3,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import UniqueConstraint
 
+from enrollment.locks import LOCK_SECONDS
 from enrollment.seat_counters import counter_mismatches
+from enrollment.services import TryAgain
+from enrollment.swaps import swap_repair, swaps_half_done
 from school.redaction import mask_uri
 
 
@@ -31,15 +34,20 @@ def expected_indexes(model) -> list[tuple[tuple, bool]]:
 
 
 class Command(BaseCommand):
-    help = "Connect to MongoDB, report its version, and check every expected index and the seat counters."
+    help = ("Connect to MongoDB, report its version, and check every expected index, the seat counters and that "
+            "no swap was left half-done.")
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--fix-counters", action="store_true",
             help="set seat counters that disagree to the enrollments' numbers (run while no one enrolls)",
         )
+        parser.add_argument(
+            "--fix-swaps", action="store_true",
+            help="finish half-done swaps: drop the course each one replaces, as the swap would have",
+        )
 
-    def handle(self, *args, fix_counters, **options):
+    def handle(self, *args, fix_counters, fix_swaps, **options):
         connection.ensure_connection()
         info = connection.connection.server_info()
         self.stdout.write(f"MongoDB {info.get('version', '?')} at {mask_uri(connection.settings_dict['HOST'])}, "
@@ -60,11 +68,32 @@ class Command(BaseCommand):
                 if (keys, unique) not in present
             ]
         fixed = counter_mismatches(fix=True) if fix_counters else []
+        if fix_swaps:
+            fixed += self.finish_swaps()
         for problem in fixed:
             self.stdout.write(f"fixed: {problem}")
-        problems = missing + counter_mismatches()
+        problems = missing + counter_mismatches() + [describe_swap(e) for e in swaps_half_done()]
         for problem in problems:
             self.stderr.write(f"problem: {problem}")
         if problems:
             raise CommandError(f"{len(problems)} problem(s) found; run migrate for missing indexes.")
-        self.stdout.write(self.style.SUCCESS("Every expected index exists and the seat counters agree."))
+        self.stdout.write(self.style.SUCCESS(
+            "Every expected index exists and the seat counters agree. No swap is half-done."
+        ))
+
+    def finish_swaps(self) -> list[str]:
+        finished = []
+        for enrollment in swaps_half_done():
+            try:
+                if swap_repair(enrollment=enrollment):
+                    finished.append(describe_swap(enrollment))
+            except TryAgain:
+                self.stderr.write(f"busy: {describe_swap(enrollment)}: the student's registration is locked (the swap "
+                                  f"may still be running, or stopped less than {LOCK_SECONDS} s ago); run again later")
+        return finished
+
+
+def describe_swap(enrollment) -> str:
+    replaced = enrollment.swap_for
+    return (f"half-done swap of student {enrollment.student.student_number}: {enrollment.course.code} taken, "
+            f"{replaced.course.code} {'still held' if replaced.is_active else 'dropped'}")
