@@ -12,6 +12,7 @@ Before mongoeco runs a command, :class:`EmbeddedExecutor`:
   refuses change streams as a standalone server does
   (:func:`.writes.refuse_change_streams`) and moves ``$match`` stages ahead of
   joins as MongoDB's optimizer does (:func:`.speed.hoisted_command`);
+- answers Django's counts by counting rows (:mod:`.counting`);
 - answers repeated reads from :class:`.query_cache.QueryCache`.
 """
 
@@ -19,7 +20,7 @@ from mongoeco.errors import OperationFailure
 from mongoeco.wire.executor import WireCommandExecutor
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-from . import compat, speed, writes
+from . import compat, counting, speed, writes
 from .query_cache import QueryCache
 
 HANDSHAKE = frozenset({"hello", "isMaster", "ismaster"})
@@ -32,7 +33,7 @@ class EmbeddedExecutor(WireCommandExecutor):
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._users = users
-        self._cached_execute = QueryCache().wrap(super().execute_prepared)
+        self._cached_execute = QueryCache().wrap(self._counting_execute)
 
     def _build_request_context(self, body, **kwargs):
         body = compat.rename_in_own_database(compat.canonical_command_name(body, self._surface))
@@ -51,6 +52,17 @@ class EmbeddedExecutor(WireCommandExecutor):
         if self._users and not context.connection.authenticated_users:
             raise OperationFailure(f"Command {name} requires authentication", code=UNAUTHORIZED)
         return await self._cached_execute(context)
+
+    async def _counting_execute(self, context):
+        if context.command_name == "aggregate" and (
+            (filter_spec := counting.counted_filter(context.command_document)) is not None
+        ):
+            collection = self._client.get_database(context.db_name).get_collection(
+                context.command_document["aggregate"]
+            )
+            count = await collection.count_documents(filter_spec)
+            return counting.count_reply(context.db_name, context.command_document, count)
+        return await super().execute_prepared(context)
 
     def _with_mechanisms(self, reply: dict, body: dict) -> dict:
         asked = body.get("saslSupportedMechs")
