@@ -4,6 +4,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from school.admin_lists import LargeListAdmin
+
 from .models import Course, Term
 
 SEAT_COUNTERS = ["enrolled_count", "waitlist_count"]
@@ -61,7 +63,7 @@ class TermAdmin(admin.ModelAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(LargeListAdmin, admin.ModelAdmin):
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
     list_select_related = ["term"]
     list_filter = ["term", "credits", "instructor"]

@@ -3,12 +3,14 @@
 import functools
 import itertools
 
+import pymongo
 import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
 from embedded_mongodb import counting, server
 from embedded_mongodb.engine import EmbeddedEngine
+from embedded_mongodb.testing import throwaway_server
 from embedded_mongodb.tests.conftest import serve_in_process
 
 _numbers = itertools.count()
@@ -89,3 +91,18 @@ def test_a_count_past_the_aggregation_budget_is_answered_without_decoding(small_
     assert django_count(collection) == [{"_id": None, "__count": 200}]
     assert django_count(collection, {"course": course}) == [{"_id": None, "__count": 100}]
     assert documents_read == []
+
+
+@pytest.mark.emulator
+def test_the_aggregation_budget_is_set_by_an_authenticated_client_only(tmp_path):
+    with throwaway_server() as uri, pymongo.MongoClient(uri) as client:
+        anonymous = pymongo.MongoClient(f"mongodb://{uri.split('@', 1)[1]}")
+        with pytest.raises(OperationFailure):
+            anonymous.admin.command({"setParameter": 1, "embeddedAggregationBudget": 1})
+        client.t.c.insert_many([{"a": n} for n in range(10)])
+        grouped = [{"$sort": {"a": 1}}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
+        assert list(client.t.c.aggregate(grouped)) == [{"_id": None, "n": 10}]
+        assert client.admin.command({"setParameter": 1, "embeddedAggregationBudget": 5})["was"] == 50_000
+        with pytest.raises(OperationFailure):
+            list(client.t.c.aggregate([{"$sort": {"a": -1}}, *grouped[1:]]))  # not the cached answer
+        anonymous.close()
