@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from .forms import CourseFilterForm
 from .models import Course, normalize_course_code
-from .selectors import course_prerequisites
+from .selectors import course_prerequisites, with_terms
 from .signals import course_page_sections
 
 COURSES_PER_PAGE = 20
@@ -13,9 +13,9 @@ COURSES_PER_PAGE = 20
 @require_safe
 def course_list(request):
     form = CourseFilterForm(request.GET or None)
-    courses = Course.objects.with_term()
-    courses = form.filter(courses) if form.is_valid() else courses.order_by("code")
+    courses = form.filter(Course.objects.all()) if form.is_valid() else Course.objects.order_by("code")
     page = Paginator(courses, COURSES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = with_terms(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -241,6 +241,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Django's form renderer, with the plain widgets written in Python (the same HTML, a fraction of the CPU).
+FORM_RENDERER = "school.form_rendering.WidgetRenderer"
+
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
