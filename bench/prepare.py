@@ -5,10 +5,12 @@ Prints JSON: the course code, the students' ids and one logged-in session key pe
 
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The app measured: this checkout, or another one (BENCH_APP, for a baseline).
+sys.path.insert(0, os.environ.get("BENCH_APP") or str(Path(__file__).resolve().parents[1]))
 
 import django  # noqa: E402
 
@@ -31,6 +33,8 @@ def main(options: dict) -> dict:
         return school(options)
     if options.get("scenario") == "one_student":
         return one_student(options)
+    if options.get("scenario") == "sessions":
+        return sessions(options)
     return rush(options)
 
 
@@ -53,6 +57,16 @@ def school(options: dict) -> dict:
         "extra_courses": [f"GEN{1000 + n}" for n in range(missing)],
         "session": logged_in([student])[0],
         "newcomers": logged_in(new_students(options["sessions"], prefix="newcomer")),
+    }
+
+
+def sessions(options: dict) -> dict:
+    """For a seeded school (bench/school.py): a session for each email, and newcomers with theirs."""
+    users = {user.email: user for user in User.objects.filter(email__in=options["emails"])}
+    return {
+        "students": User.objects.filter(is_staff=False).count(),
+        "sessions": dict(zip(options["emails"], logged_in([users[email] for email in options["emails"]]), strict=True)),
+        "newcomers": logged_in(new_students(options["newcomers"], prefix="newcomer")),
     }
 
 

@@ -1,16 +1,17 @@
 """Database queries per request for the benchmarked pages: python bench/queries.py '<json>'.
 
 Runs in its own process with the benchmark's production environment, drives
-the pages with Django's test client as the logged-in demo student (or
-anonymously, for the pages in "anonymous"), and prints
-{name: number of queries} (measured on the second request, once caches are warm).
+each page with Django's test client with its session (or anonymously), and
+prints {name: number of queries} (measured on the second request, once
+caches are warm).
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, os.environ.get("BENCH_APP") or str(Path(__file__).resolve().parents[1]))
 
 import django  # noqa: E402
 
@@ -24,16 +25,16 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 def main(options: dict) -> dict:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    student, anonymous = Client(), Client()
-    student.cookies[settings.SESSION_COOKIE_NAME] = options["session"]
     counts = {}
-    for name, path in options["paths"].items():
-        client = anonymous if name in options["anonymous"] else student
-        client.get(path, secure=True)
+    for name, page in options["pages"].items():
+        client = Client()
+        if page["session"]:
+            client.cookies[settings.SESSION_COOKIE_NAME] = page["session"]
+        client.get(page["path"], secure=True)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(path, secure=True)
+            response = client.get(page["path"], secure=True)
         if response.status_code != 200:
-            raise SystemExit(f"{path} answered {response.status_code}")
+            raise SystemExit(f"{page['path']} answered {response.status_code}")
         counts[name] = len(queries)
     return counts
 

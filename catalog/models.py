@@ -28,11 +28,11 @@ def normalize_course_code(code: str) -> str:
 
 def course_url(code: str) -> str:
     """The course page's address: ``reverse()`` once per script prefix, not once per course of a list."""
-    return _course_url_pattern(get_script_prefix()).replace(_CODE_PLACEHOLDER, quote(code, safe=_URL_SAFE))
+    return _course_url_pattern(get_script_prefix()).replace(_CODE_PLACEHOLDER, quote(code, safe=URL_SAFE))
 
 
 # reverse() quotes an argument keeping these (and letters, digits and "_.-~").
-_URL_SAFE = "!$&'()*+,;=/~:@"
+URL_SAFE = "!$&'()*+,;=/~:@"
 _CODE_PLACEHOLDER = "__code__"
 
 

@@ -3,8 +3,11 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import quote
 
-from catalog.models import Term
+from django.urls import reverse
+
+from catalog.models import URL_SAFE, Term, course_url
 
 from .grades import grade_point_average
 from .models import Enrollment, Status
@@ -55,17 +58,41 @@ class Transcript:
         return grade_point_average(graded)
 
 
+# What My enrollments shows of each enrollment, its course and its term: a
+# student with years of history reads and builds nothing more.
+TRANSCRIPT_FIELDS = (
+    "status", "grade", "waitlisted_at", "waitlist_note", "student_id", "course_id",
+    "course__code", "course__title", "course__credits", "course__meeting_days", "course__starts_at",
+    "course__ends_at", "course__term_id", "course__term__name", "course__term__slug", "course__term__starts_on",
+)
+
+
 def student_transcript(*, student) -> Transcript:
-    """A student's enrollments grouped by term, newest term first: two queries at most."""
-    enrollments = student_enrollments(student=student)
+    """A student's enrollments grouped by term, newest term first: two queries at most.
+
+    Each enrollment comes with what its row shows, worked out once here
+    (``course_url``, ``schedule``, ``status_label``, ``drop_url``, empty when
+    it cannot be dropped): a template computes them far more slowly, and a
+    long history has dozens of rows.
+    """
+    enrollments = list(Enrollment.objects.filter(student=student).with_course().only(*TRANSCRIPT_FIELDS))
     positions = waitlist_positions(enrollments)
+    drop_url = reverse("enrollment:course_drop", args=[_CODE])
     groups: dict = {}
     for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
+        course = enrollment.course
         enrollment.waitlist_position = positions.get(enrollment.pk)
-        term = enrollment.course.term
-        groups.setdefault(term.pk, TermGroup(term=term)).enrollments.append(enrollment)
+        enrollment.course_url = course_url(course.code)
+        enrollment.schedule = course.schedule_display
+        enrollment.status_label = enrollment.get_status_display()
+        droppable = enrollment.is_active and not enrollment.grade
+        enrollment.drop_url = drop_url.replace(_CODE, quote(course.code, safe=URL_SAFE)) if droppable else ""
+        groups.setdefault(course.term.pk, TermGroup(term=course.term)).enrollments.append(enrollment)
     ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)
     return Transcript(terms=ordered)
+
+
+_CODE = "__code__"
 
 
 @dataclass

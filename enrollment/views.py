@@ -22,7 +22,9 @@ def home(request):
 @login_required
 @require_safe
 def my_enrollments(request):
-    return render(request, "enrollment/my_enrollments.html", {"transcript": student_transcript(student=request.user)})
+    return render(request, "enrollment/my_enrollments.html", {
+        "transcript": student_transcript(student=request.user), "page_url": request.path,
+    })
 
 
 def course_section(sender, *, request, course, prerequisites, **kwargs) -> str:

@@ -50,5 +50,33 @@ def test_every_widget_renders_as_djangos_templates_render_it(data):
         assert str(form[field.name]) == str(EveryWidgetForm(data, renderer=templates)[field.name]), field.name
 
 
-def test_whole_forms_render_as_with_djangos_templates():
-    assert str(EveryWidgetForm(renderer=WidgetRenderer())) == str(EveryWidgetForm(renderer=DjangoTemplates()))
+class HelpedForm(forms.Form):
+    email = forms.EmailField(help_text="We <never> share it.", label="Email & address")
+    secret = forms.CharField(widget=forms.HiddenInput, initial="s")
+    unlabelled = forms.CharField(label="", required=False)
+    required_css_class = "required"
+    error_css_class = "wrong"
+
+    def clean(self):
+        raise forms.ValidationError(["One <problem>.", "Another."])
+
+
+@pytest.mark.parametrize("form_class", [EveryWidgetForm, HelpedForm])
+@pytest.mark.parametrize("data", [None, {"email": "not an address"}, {}])
+def test_whole_forms_render_as_with_djangos_templates(form_class, data):
+    for layout in ("as_p", "as_div", "__str__"):
+        native = getattr(form_class(data, renderer=WidgetRenderer()), layout)()
+        assert native == getattr(form_class(data, renderer=DjangoTemplates()), layout)(), layout
+    form = form_class(data, renderer=WidgetRenderer())
+    for field in form:
+        assert field.label_tag() == form_class(data, renderer=DjangoTemplates())[field.name].label_tag()
+
+
+def test_the_login_form_renders_as_with_djangos_templates(rf):
+    from allauth.account.forms import LoginForm
+
+    request = rf.get("/accounts/login/")
+    for data in (None, {"login": "a@example.edu", "password": ""}):
+        native, templates = LoginForm(data, request=request), LoginForm(data, request=request)
+        native.renderer, templates.renderer = WidgetRenderer(), DjangoTemplates()
+        assert native.as_p() == templates.as_p()
