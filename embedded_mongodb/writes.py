@@ -62,6 +62,26 @@ each part saved is in ``docs/performance.md``.
    expression indexes re-created for its new name. Files written before keep
    their whole-table indexes, which still work.
 
+7. **A unique index is built with a set of keys.** mongoeco checked a new
+   unique index by comparing each document with every one before it, and
+   replaced each document's entries with a ``DELETE`` that SQLite ran on the
+   shared index, whose storage key comes last: both quadratic (building the
+   benchmark's 137,000-enrollment indexes did not finish in an hour). Keys
+   are now looked up in a set, with mongoeco's duplicate-key error, and the
+   ``DELETE`` uses mongoeco's (collection, storage key) index.
+
+8. **The index entries are rebuilt on open only when needed.** mongoeco
+   deleted and rebuilt every scalar index entry from every document each
+   time it opened a file (most of a start: 10 s for the benchmark's large
+   school). Every write keeps a document's entries in the same SQLite
+   transaction as the document, and an index is built or dropped with its
+   entries, so a file whose entries were rebuilt once by this engine stays
+   complete, across crashes too (the write-ahead log replays whole
+   transactions). The open after a rebuild records who keeps them (mongoeco's
+   version and this package's scheme, ``_ENTRIES_KEPT_BY``) in a table of its
+   own; the next open skips the rebuild when that record matches. A file
+   last opened by another version, or never by this package, is rebuilt.
+
 Not changed, on purpose: ``PRAGMA synchronous``. mongoeco opens every
 connection with ``journal_mode=WAL`` and ``synchronous=NORMAL``: each commit
 reaches the WAL file before it returns, so an acknowledged write survives the
@@ -82,6 +102,7 @@ import sqlite3
 import threading
 
 import bson
+import mongoeco
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.api._async import _collection_modify
 from mongoeco.core.duplicate_keys import index_build_duplicate_error
@@ -320,6 +341,14 @@ def _ensure_multikey_physical_indexes_sync(engine, conn, indexes):
         _original_ensure_multikey(engine, conn, indexes)
 
 
+# --- 8. The index entries are rebuilt on open only when needed ----------------------
+
+_STATE_TABLE = "embedded_mongodb_state"
+# Who keeps the entries up to date: mongoeco's version and this package's way
+# of storing them (bump it when a change here writes entries differently).
+_ENTRIES_KEPT_BY = f"mongoeco {mongoeco.__version__}, shared scalar index 1"
+
+
 # --- 2. No change-stream outbox -------------------------------------------------
 
 _STANDALONE_CAPABILITIES = dataclasses.replace(SQLiteEngine.capabilities, change_delivery="none")
@@ -494,10 +523,20 @@ class CheaperWrites:
     def _backfill_scalar_indexes_sync(self, conn):
         """On open, after mongoeco created its tables and before it rebuilds the
         scalar entries: create the shared indexes (committed with the rest of the
-        open), so every later write and read can count on them."""
+        open), so every later write and read can count on them. The rebuild
+        itself runs only when the file's entries were not kept by this very
+        engine (part 8)."""
         for statement in _CREATE_SHARED:
             conn.execute(statement)
-        return super()._backfill_scalar_indexes_sync(conn)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        kept_by = conn.execute(f"SELECT value FROM {_STATE_TABLE} WHERE name = 'scalar_entries'").fetchone()
+        if kept_by is not None and kept_by[0] == _ENTRIES_KEPT_BY:
+            return None
+        super()._backfill_scalar_indexes_sync(conn)
+        conn.execute(
+            f"INSERT OR REPLACE INTO {_STATE_TABLE} (name, value) VALUES ('scalar_entries', ?)", (_ENTRIES_KEPT_BY,)
+        )
+        return None
 
     def _ensure_scalar_physical_indexes_sync(self, conn, indexes):
         _ensure_scalar_physical_indexes_sync(self, conn, indexes)

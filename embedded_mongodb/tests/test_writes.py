@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from embedded_mongodb import launcher
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
+from embedded_mongodb.tests.conftest import serve_in_process
 from embedded_mongodb.writes import SharedIndexConnection
 
 _collection_numbers = itertools.count()
@@ -581,3 +582,28 @@ def test_a_unique_index_build_compares_no_pair_of_documents(in_process, count_ca
     # Each document's entries are found by its key: a few hundred SQLite
     # instructions each, not a pass over the index's entries.
     assert len(steps) * 100 < 3000 * 500
+
+
+# --- 8. The index entries are rebuilt on open only when needed ------------------------
+
+
+@pytest.mark.emulator
+def test_a_file_is_opened_without_rebuilding_the_entries_its_writes_kept(tmp_path, count_calls):
+    data_path = tmp_path / "kept.sqlite3"
+    rebuilt = count_calls(EmbeddedEngine, "_build_scalar_rows_for_document")
+    with serve_in_process(data_path) as client:
+        client.app.things.create_index("k")
+        client.app.things.insert_many([{"k": n % 50} for n in range(500)])
+    rebuilt.clear()
+    with serve_in_process(data_path) as client:
+        assert rebuilt == []  # opened as it was left
+        client.app.things.insert_many([{"k": 7}, {"k": 1000}])
+        client.app.things.delete_many({"k": 3})
+        assert client.app.things.count_documents({"k": 7}) == 11
+    # Another version (or plain mongoeco) kept the file last: its entries are rebuilt.
+    with contextlib.closing(sqlite3.connect(data_path)) as database, database:
+        database.execute("UPDATE embedded_mongodb_state SET value = 'mongoeco 0.0.1'")
+    with serve_in_process(data_path) as client:
+        assert len(rebuilt) >= 492  # every document (and those of the server's own collections)
+        assert client.app.things.count_documents({"k": 1000}) == 1
+        assert client.app.things.count_documents({"k": 3}) == 0
