@@ -29,35 +29,11 @@ SessionStore = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 
 
 def main(options: dict) -> dict:
-    if options.get("scenario") == "school":
-        return school(options)
     if options.get("scenario") == "one_student":
         return one_student(options)
     if options.get("scenario") == "sessions":
         return sessions(options)
     return rush(options)
-
-
-def school(options: dict) -> dict:
-    """seed_demo's school grown to options["courses"] courses, with sessions for some students."""
-    from enrollment.demo import DEMO_STUDENT_EMAIL, seed_demo
-
-    seed_demo(students=options["students"], seed=1)
-    term = Term.objects.current_or_next().first()
-    missing = options["courses"] - Course.objects.count()
-    Course.objects.bulk_create(
-        Course(code=f"GEN{1000 + n}", title=f"General studies {n}", credits=3, term=term, capacity=40,
-               instructor="Dr. Bench", meeting_days="S")
-        for n in range(missing)
-    )
-    student = User.objects.get(email=DEMO_STUDENT_EMAIL)
-    course = Course.objects.filter(term=term, prerequisites__isnull=False).order_by("code").first()
-    return {
-        "course": course.code,
-        "extra_courses": [f"GEN{1000 + n}" for n in range(missing)],
-        "session": logged_in([student])[0],
-        "newcomers": logged_in(new_students(options["sessions"], prefix="newcomer")),
-    }
 
 
 def sessions(options: dict) -> dict:
