@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from pymongo.errors import OperationFailure
 
 KEPT_COLLECTIONS = {"django_migrations", "django_content_type", "auth_permission"}
 
@@ -48,6 +49,24 @@ def empty_cache():
     # embedded_mongodb/tests also run without Django (-p no:django).
     if settings.configured:
         cache.clear()
+
+
+@pytest.fixture
+def aggregation_budget(db):
+    """aggregation_budget(n): the embedded server holds at most n documents in one aggregation
+    (mongoeco's own budget is 50,000) until the test ends. A real MongoDB has no such budget."""
+    admin = connection.connection.admin
+    was = []
+
+    def lower(documents: int) -> None:
+        try:
+            was.append(admin.command({"setParameter": 1, "embeddedAggregationBudget": documents})["was"])
+        except OperationFailure:
+            pytest.skip("the aggregation budget is the embedded server's")
+
+    yield lower
+    if was:
+        admin.command({"setParameter": 1, "embeddedAggregationBudget": was[0]})
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from school.admin_lists import LargeListAdmin
+
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import ApiToken, User
 
@@ -12,7 +14,7 @@ SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LargeListAdmin, DjangoUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     ordering = ["last_name", "first_name", "email"]

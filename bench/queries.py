@@ -1,16 +1,17 @@
 """Database queries per request for the benchmarked pages: python bench/queries.py '<json>'.
 
 Runs in its own process with the benchmark's production environment, drives
-each page with Django's test client with the session given for it in
-"sessions" (none: anonymously), and prints
-{name: number of queries} (measured on the second request, once caches are warm).
+each page with Django's test client with its session (or anonymously), and
+prints {name: number of queries} (measured on the second request, once
+caches are warm).
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, os.environ.get("BENCH_APP") or str(Path(__file__).resolve().parents[1]))
 
 import django  # noqa: E402
 
@@ -25,15 +26,15 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 def main(options: dict) -> dict:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     counts = {}
-    for name, path in options["paths"].items():
+    for name, page in options["pages"].items():
         client = Client()
-        if session := options["sessions"][name]:
-            client.cookies[settings.SESSION_COOKIE_NAME] = session
-        client.get(path, secure=True)
+        if page["session"]:
+            client.cookies[settings.SESSION_COOKIE_NAME] = page["session"]
+        client.get(page["path"], secure=True)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(path, secure=True)
+            response = client.get(page["path"], secure=True)
         if response.status_code != 200:
-            raise SystemExit(f"{path} answered {response.status_code}")
+            raise SystemExit(f"{page['path']} answered {response.status_code}")
         counts[name] = len(queries)
     return counts
 

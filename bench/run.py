@@ -1,23 +1,36 @@
-"""Throughput, latency and queries per request of the main pages, the production way.
+"""Registration day, measured: the main pages while enrolls and drops stream in, at two school sizes.
 
-    .venv/bin/python bench/run.py [--students 2000] [--courses 200] [--connections 4] [--seconds 10]
+    .venv/bin/python bench/run.py [--scale small|large|both] [--repeats 5] [--seconds 3]
+                                  [--connections 4] [--stream-rate 20]
 
-Starts gunicorn (2 workers) on the embedded database with a seeded school,
-measures each page with wrk (Debian's package) at a fixed number of
-connections as the logged-in demo student (the admin home as the demo
-registrar, the roster as the demo instructor), the enroll POST with a
-one-thread asyncio client (each request a different student), a 60-student
-grade sheet saved one after another as its instructor does, and the queries
-per request with Django's test client. Writes bench/results/latest.json and
-latest.md.
+small is today's school (2,000 students, 200 courses), large a real one
+(20,000 students, 2,000 courses, four terms of history, ~137,000
+enrollments); both are seeded by bench/school.py once and kept in
+bench/.data/ (bench/data.py). For each scale: the embedded database starts
+on a copy of the kept file (its start is timed), gunicorn serves the app the
+production way (gunicorn.conf.py's defaults), and each page is measured with
+wrk as its user, ``--repeats`` times in turn, first while a second gunicorn
+takes a stream of enrolls and drops at ``--stream-rate`` per second against
+the same courses (every one writes a course, so the database's cached reads
+of the catalog are emptied as on registration day), then quiet. Reported per
+page: requests/s, p50 and p99 (min / median / max over the repeats), queries
+per request, and CPU per request of the Django workers and of the database
+server, read from /proc (the workers' CPU is what stays with a real
+MongoDB). Results go to bench/results/<scale>.json, and with every scale
+measured so far to bench/results/latest.md and the README's Performance
+section.
+
+``--app DIR`` measures another checkout of the app (a baseline) with this
+harness; its results go to bench/results/baseline-<scale>.json, and later
+runs compare their worker CPU with it.
 """
 
 import argparse
 import json
 import os
 import platform
-import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,165 +39,301 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from urllib.parse import urlencode  # noqa: E402
-
-from stack import (  # noqa: E402
-    CSRF_TOKEN,
-    HOST,
-    ROOT,
-    embedded_database,
-    fire,
-    gunicorn,
-    percentiles_ms,
-    prepare,
-    production_env,
-)
+from data import copy_of, seeded_school  # noqa: E402
+from measure import WriteStream, children, cpu_seconds, wrk  # noqa: E402
+from stack import ROOT, embedded_database, fire, free_port, gunicorn, manage, percentiles_ms, production_env, run_script  # noqa: E402, E501
 
 RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+README_START, README_END = "<!-- bench/run.py: registration day -->", "<!-- /bench/run.py -->"
+
+# (name, path, whose session: a student of bench/school.py, the registrar, or None for anonymous)
+PAGES = [
+    ("catalog page", "/courses/", "short"),
+    ("course page", "/courses/{course_with_prerequisite}/", "short"),
+    ("My enrollments, 5 enrollments", "/enrollments/", "short"),
+    ("My enrollments, 65 enrollments over 17 terms", "/enrollments/", "long"),
+    ("API course list", "/api/courses/", "short"),
+    ("login page", "/accounts/login/", None),
+    ("admin home (the term at a glance)", "/admin/", "registrar"),
+    ("admin: enrollments", "/admin/enrollment/enrollment/", "registrar"),
+    ("admin: users", "/admin/accounts/user/", "registrar"),
+    ("admin: courses", "/admin/catalog/course/", "registrar"),
+]
+STUDENT_PAGES = ["catalog page", "course page", "My enrollments, 5 enrollments",
+                 "My enrollments, 65 enrollments over 17 terms", "API course list"]
+ENROLLS_PER_REPEAT = 40
 
 
-def wrk(base: str, path: str, session: str | None, connections: int, seconds: int) -> dict:
-    headers = [f"Host: {HOST}", "X-Forwarded-Proto: https"]
-    if session:
-        headers.append(f"Cookie: sessionid={session}; csrftoken={CSRF_TOKEN}")
-    command = ["wrk", "--latency", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s"]
-    for header in headers:
-        command += ["-H", header]
-    output = subprocess.run([*command, base + path], capture_output=True, text=True, check=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+def measure_scale(scale: str, args) -> dict:
+    data_path, school = seeded_school(scale)
+    with tempfile.TemporaryDirectory(prefix="registrar-bench-") as directory:
+        directory = Path(directory)
+        copy = copy_of(data_path, directory)
+        began = time.perf_counter()
+        with embedded_database(directory, copy) as (uri, _):
+            start_seconds = time.perf_counter() - began
+            database_pid = json.loads(copy.with_suffix(".sqlite3.json").read_text())["pid"]
+            env = production_env(uri, directory, BENCH_APP=str(args.app), BENCH_LOG=str(RESULTS / f"{scale}.log"))
+            manage(env, "migrate", "--no-input", "-v0", app=args.app)
+            manage(env, "collectstatic", "--no-input", "-v0", app=args.app)
+            people = run_script(env, "prepare.py", {
+                "scenario": "sessions", "emails": [*school["students"].values(), *school["stream_students"]],
+                "newcomers": ENROLLS_PER_REPEAT * args.repeats,
+            })
+            sessions = {name: people["sessions"][email] for name, email in school["students"].items()}
+            pages = {
+                name: {"path": path.format(**school), "session": sessions.get(who)} for name, path, who in PAGES
+                if not args.pages or name in args.pages
+            }
+            queries = run_script(env, "queries.py", {"pages": pages})
+            masters = []
+            with gunicorn(env, workers=None, threads=None, app=args.app, process_out=masters) as base, \
+                    gunicorn({**env, "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}, workers=2, threads=1,
+                             app=args.app) as stream_base:
+                workers = children(masters[0].pid)
+                probe = Probe(workers, database_pid)
+                for page in pages.values():  # each worker's first requests load templates and caches
+                    wrk(base, page["path"], page["session"], args.connections, 1)
+                stream_sessions = [people["sessions"][email] for email in school["stream_students"]]
+                stream = WriteStream(stream_base, stream_sessions, school["stream_courses"], args.stream_rate)
+                with stream:
+                    time.sleep(2)
+                    stream_database_cpu = probe.database_cpu_per_second(5)
+                    under_stream = measure_pages(base, pages, args, probe, stream_database_cpu)
+                    enroll = measure_enrolls(base, people["newcomers"], school["other_courses"], args, probe,
+                                             stream_database_cpu)
+                quiet = measure_pages(base, pages, args, probe, 0.0)
+    for rows in (under_stream, quiet):
+        for name, row in rows.items():
+            row["queries"] = queries[name]
     return {
-        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50_ms": _milliseconds(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
-        "p99_ms": _milliseconds(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "scale": scale,
+        "school": {"students": people["students"], "courses": school["courses"], "terms": school["terms"],
+                   "enrollments": school["enrollments"]},
+        "seed_seconds": school["seed_seconds"],
+        "database_start_seconds": round(start_seconds, 1),
+        "stream": {"rate": args.stream_rate, "sent": stream.sent, "skipped": stream.skipped,
+                   "statuses": stream.statuses,
+                   "database_cpu_ms_per_second": round(stream_database_cpu * 1000, 1)},
+        "under_stream": {**under_stream, "enroll POST": enroll},
+        "quiet": quiet,
+        "setup": setup(args),
     }
 
 
-def _milliseconds(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+class Probe:
+    """CPU seconds of the page workers and of the database server."""
+
+    def __init__(self, workers: list[int], database: int):
+        self.workers, self.database = workers, database
+
+    def read(self) -> tuple[float, float]:
+        return cpu_seconds(self.workers), cpu_seconds([self.database])
+
+    def database_cpu_per_second(self, seconds: float) -> float:
+        _, before = self.read()
+        time.sleep(seconds)
+        return (self.read()[1] - before) / seconds
 
 
-def enroll_posts(base: str, sessions: list[str], courses: list[str], connections: int) -> dict:
-    jobs = [(f"/courses/{courses[n % len(courses)]}/enroll/", session) for n, session in enumerate(sessions)]
-    began = time.perf_counter()
-    results = fire(base, "POST", jobs, concurrency=connections)
-    elapsed = time.perf_counter() - began
+def measure_pages(base: str, pages: dict, args, probe: Probe, stream_database_cpu: float) -> dict:
+    """Every page ``args.repeats`` times, in turn (so that a slow moment of the machine hits them all)."""
+    runs = {name: [] for name in pages}
+    for _ in range(args.repeats):
+        for name, page in pages.items():
+            workers_before, database_before = probe.read()
+            began = time.perf_counter()
+            result = wrk(base, page["path"], page["session"], args.connections, args.seconds)
+            elapsed = time.perf_counter() - began
+            workers_after, database_after = probe.read()
+            database = database_after - database_before - stream_database_cpu * elapsed
+            runs[name].append({
+                **result, "worker_cpu_s": workers_after - workers_before, "database_cpu_s": max(database, 0.0),
+            })
+    return {name: summary(page_runs) | {"path": pages[name]["path"]} for name, page_runs in runs.items()}
+
+
+def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, probe: Probe,
+                    stream_database_cpu: float) -> dict:
+    """Enroll POSTs, each a different student in one of many courses, ``args.connections`` at a time."""
+    runs = []
+    for repeat in range(args.repeats):
+        batch = sessions[repeat * ENROLLS_PER_REPEAT : (repeat + 1) * ENROLLS_PER_REPEAT]
+        jobs = [(f"/courses/{courses[(repeat * 7 + n) % len(courses)]}/enroll/", session)
+                for n, session in enumerate(batch)]
+        workers_before, database_before = probe.read()
+        began = time.perf_counter()
+        results = fire(base, "POST", jobs, concurrency=args.connections)
+        elapsed = time.perf_counter() - began
+        workers_after, database_after = probe.read()
+        database = database_after - database_before - stream_database_cpu * elapsed
+        runs.append({
+            "requests": len(results), "requests_per_second": len(results) / elapsed,
+            **percentiles_ms([latency for _, latency in results]),
+            "errors": sum(1 for status, _ in results if status != 302),
+            "worker_cpu_s": workers_after - workers_before, "database_cpu_s": max(database, 0.0),
+        })
+    return summary(runs) | {"path": "/courses/<code>/enroll/"}
+
+
+def summary(runs: list[dict]) -> dict:
+    """min / median / max over the runs; CPU per request over all of them (a run's few
+    requests would make its own ratio coarse: /proc counts CPU in 10 ms ticks)."""
+    answered = [run for run in runs if run["requests"]] or runs
+
+    def spread(key: str, over: list[dict]) -> dict:
+        values = [run[key] for run in over]
+        return {"min": round(min(values), 2), "median": round(statistics.median(values), 2),
+                "max": round(max(values), 2)}
+
+    requests = sum(run["requests"] for run in runs)
     return {
-        "requests_per_second": round(len(results) / elapsed, 2),
-        **percentiles_ms([latency for _, latency in results]),
-        "errors": sum(1 for status, _ in results if status != 302),
+        "requests_per_second": spread("requests_per_second", runs), "p50_ms": spread("p50_ms", answered),
+        "p99_ms": spread("p99_ms", answered),
+        "worker_cpu_ms": round(1000 * sum(run["worker_cpu_s"] for run in runs) / max(requests, 1), 2),
+        "database_cpu_ms": round(1000 * sum(run["database_cpu_s"] for run in runs) / max(requests, 1), 2),
+        "requests": requests, "errors": sum(run["errors"] for run in runs),
     }
 
 
-def grade_sheet_saves(base: str, school: dict, saves: int) -> dict:
-    """Save the large class's grade sheet as a draft ``saves`` times in a row, each save changing every row."""
-    path = f"/teaching/{school['large_class']}/grades/"
-    bodies = [urlencode({"save": "", **{f"grade-{key}": grade for key in school["graded"]}}).encode()
-              for grade in ("A", "B")]
-    jobs = [(path, school["instructor_session"], bodies[n % 2]) for n in range(saves)]
-    began = time.perf_counter()
-    results = fire(base, "POST", jobs, concurrency=1)
-    elapsed = time.perf_counter() - began
+def setup(args) -> dict:
+    app = Path(args.app)
+    workers = subprocess.run(
+        [sys.executable, "-c", "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+                               "print(c['workers'], c.get('threads', 1), c.get('worker_class', 'sync'))"],
+        cwd=app, capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                      if k not in ("WEB_CONCURRENCY", "GUNICORN_THREADS")},
+    ).stdout.split()
     return {
-        "requests_per_second": round(len(results) / elapsed, 2),
-        **percentiles_ms([latency for _, latency in results]),
-        "errors": sum(1 for status, _ in results if status != 302),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=app, capture_output=True,
+                                 text=True).stdout.strip() or "baseline",
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg()[0],
+        "gunicorn": {"workers": workers[0], "threads": workers[1], "worker_class": workers[2]} if workers else {},
+        "connections": args.connections, "seconds_per_run": args.seconds, "repeats": args.repeats,
     }
 
 
-def measure(args) -> dict:
-    with tempfile.TemporaryDirectory(prefix="registrar-bench-") as directory, \
-            embedded_database(Path(directory)) as (uri, _):
-        env = production_env(uri, Path(directory))
-        started = time.perf_counter()
-        school = prepare(env, scenario="school", students=args.students, courses=args.courses,
-                         sessions=args.enrollments)
-        seeded = time.perf_counter() - started
-        paths = {
-            "catalog page": "/courses/",
-            "course page": f"/courses/{school['course']}/",
-            "My enrollments": "/enrollments/",
-            "API course list": "/api/courses/",
-            "login page (ceiling)": "/accounts/login/",
-            "registrar's admin home": "/admin/",
-            "roster (60 students)": f"/teaching/{school['large_class']}/",
-        }
-        # Each page as the demo student, but the login page anonymously, the admin home
-        # (the term dashboard) as the demo registrar and the roster as its instructor.
-        sessions = dict.fromkeys(paths, school["session"])
-        sessions["login page (ceiling)"] = None
-        sessions["registrar's admin home"] = school["registrar_session"]
-        sessions["roster (60 students)"] = school["instructor_session"]
-        options = {"paths": paths, "sessions": sessions}
-        counted = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "queries.py"), json.dumps(options)],
-            cwd=ROOT, env=env, capture_output=True, text=True,
-        )
-        if counted.returncode:
-            raise SystemExit(f"counting queries failed:\n{counted.stderr}")
-        queries = json.loads(counted.stdout)
-        rows = {}
-        with gunicorn(env, workers=2) as base:
-            for name, path in paths.items():
-                rows[name] = {"path": path, **wrk(base, path, sessions[name], args.connections, args.seconds),
-                              "queries": queries[name]}
-            rows["enroll POST"] = {"path": "/courses/<code>/enroll/",
-                                   **enroll_posts(base, school["newcomers"], school["extra_courses"], args.connections),
-                                   "queries": None}
-            rows["grade sheet save (60 students)"] = {"path": "/teaching/<code>/grades/",
-                                                      **grade_sheet_saves(base, school, args.grade_saves),
-                                                      "queries": None}
-    return {
-        "rows": rows,
-        "setup": {
-            "students": args.students, "courses": args.courses, "connections": args.connections,
-            "seconds_per_page": args.seconds, "gunicorn_workers": 2, "database": "embedded (mongoeco, SQLite)",
-            "seed_seconds": round(seeded, 1), "machine": f"{os.cpu_count()} cores, {platform.machine()}",
-            "python": platform.python_version(),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                     text=True).stdout.strip(),
-            "date": time.strftime("%Y-%m-%d"),
-        },
-    }
+# --- the report --------------------------------------------------------------------
 
 
-def markdown(result: dict) -> str:
-    setup = result["setup"]
-    lines = [
-        f"Measured {setup['date']} at {setup['commit']} on {setup['machine']}, Python {setup['python']}: "
-        f"gunicorn with {setup['gunicorn_workers']} workers, {setup['database']} database, "
-        f"{setup['courses']} courses and {setup['students']} students, {setup['connections']} connections.",
-        "",
-        "| request | requests/s | p50 ms | p99 ms | queries/request | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, row in result["rows"].items():
-        queries = "—" if row["queries"] is None else row["queries"]
-        lines.append(f"| {name} | {row['requests_per_second']:.1f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} "
-                     f"| {queries} | {row['errors']} |")
+def markdown(results: dict, baselines: dict) -> str:
+    lines = []
+    for scale, result in results.items():
+        s, school = result["setup"], result["school"]
+        gunicorn_setup = s["gunicorn"]
+        lines += [
+            f"#### {scale.capitalize()} school: {school['students']:,} students, {school['courses']:,} courses, "
+            f"{school['enrollments']:,} enrollments over {school['terms']} terms",
+            "",
+            f"Measured {s['date']} at {s['commit']} ({s['machine']}, Python {s['python']}, load average "
+            f"{s['load_average_at_start']:.1f} at the start): gunicorn {gunicorn_setup.get('workers')} workers x "
+            f"{gunicorn_setup.get('threads')} threads ({gunicorn_setup.get('worker_class')}), wrk at "
+            f"{s['connections']} connections, {s['repeats']} runs of {s['seconds_per_run']} s per page, in turn; "
+            f"embedded database started on the data file in {result['database_start_seconds']} s.",
+            "",
+            f"Under the write stream ({result['stream']['rate']} enrolls and drops per second asked, "
+            f"{result['stream']['sent']} sent, {result['stream'].get('skipped', 0)} skipped while 8 were waiting, "
+            f"answers {result['stream']['statuses']}; the database spent "
+            f"{result['stream']['database_cpu_ms_per_second']} ms of CPU per second on it, subtracted below):",
+            "",
+            *table(result["under_stream"], baselines.get(scale, {}).get("under_stream", {})),
+            "",
+            "Quiet (nothing written: the database's query cache answers the repeated reads):",
+            "",
+            *table(result["quiet"], baselines.get(scale, {}).get("quiet", {})),
+            "",
+        ]
+    if {"small", "large"} <= results.keys():
+        lines += ratios(results["small"], results["large"])
     return "\n".join(lines) + "\n"
+
+
+def table(rows: dict, baseline: dict) -> list[str]:
+    lines = [
+        "| request | requests/s min / median / max | p50 ms | p99 ms | queries | worker CPU ms/request "
+        "| database CPU ms/request | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in rows.items():
+        rps = row["requests_per_second"]
+        cpu = f"{cpu_ms(row['worker_cpu_ms']):.1f}"
+        if name in baseline:
+            before = cpu_ms(baseline[name]["worker_cpu_ms"])
+            cpu += f" (was {before:.1f}, {100 * (cpu_ms(row['worker_cpu_ms']) - before) / before:+.0f}%)"
+        queries = "—" if row.get("queries") is None else row["queries"]
+        lines.append(
+            f"| {name} | {rps['min']:.0f} / {rps['median']:.0f} / {rps['max']:.0f} | {row['p50_ms']['median']:.1f} "
+            f"| {row['p99_ms']['median']:.1f} | {queries} | {cpu} | {cpu_ms(row['database_cpu_ms']):.1f} "
+            f"| {row['errors']} |"
+        )
+    return lines
+
+
+def cpu_ms(value) -> float:
+    """CPU per request: over all runs (a number), or the median of per-run figures (older results)."""
+    return value["median"] if isinstance(value, dict) else value
+
+
+def ratios(small: dict, large: dict) -> list[str]:
+    lines = ["Large / small, under the write stream (medians):", "",
+             "| request | p50 ratio | worker CPU ratio | database CPU ratio |", "| --- | ---: | ---: | ---: |"]
+    for name, row in large["under_stream"].items():
+        if name not in small["under_stream"]:
+            continue
+        base = small["under_stream"][name]
+        pairs = [(row["p50_ms"]["median"], base["p50_ms"]["median"])] + [
+            (cpu_ms(row[key]), cpu_ms(base[key])) for key in ("worker_cpu_ms", "database_cpu_ms")
+        ]
+        cells = [f"{large_value / small_value:.2f}" if small_value else "—" for large_value, small_value in pairs]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return [*lines, ""]
+
+
+def write_reports(scales: list[str], baseline_run: bool) -> str:
+    prefix = "baseline-" if baseline_run else ""
+    results = {scale: json.loads((RESULTS / f"{prefix}{scale}.json").read_text())
+               for scale in ("small", "large") if (RESULTS / f"{prefix}{scale}.json").exists()}
+    baselines = {} if baseline_run else {
+        scale: json.loads((RESULTS / f"baseline-{scale}.json").read_text())
+        for scale in results if (RESULTS / f"baseline-{scale}.json").exists()
+    }
+    text = markdown(results, baselines)
+    (RESULTS / f"{prefix}latest.md").write_text(text)
+    if not baseline_run and README_START in README.read_text():
+        readme = README.read_text()
+        before, rest = readme.split(README_START, 1)
+        after = rest.split(README_END, 1)[1]
+        README.write_text(f"{before}{README_START}\n{text}{README_END}{after}")
+    return text
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=2000)
-    parser.add_argument("--courses", type=int, default=200)
+    parser.add_argument("--scale", choices=["small", "large", "both"], default="small")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--enrollments", type=int, default=200, help="enroll POSTs to time")
-    parser.add_argument("--grade-saves", type=int, default=40, help="60-student grade sheet saves to time")
+    parser.add_argument("--stream-rate", type=float, default=20, help="enrolls and drops per second")
+    parser.add_argument("--pages", nargs="*", help="only these pages (by name)")
+    parser.add_argument("--app", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     args = parser.parse_args()
+    args.app = args.app.resolve()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 1
-    result = measure(args)
+    baseline_run = args.app != ROOT
+    scales = ["small", "large"] if args.scale == "both" else [args.scale]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "latest.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"How: bench/run.py --students {args.students} --courses {args.courses} --connections {args.connections} "
-          f"--seconds {args.seconds}; seeding took {result['setup']['seed_seconds']} s.")
+    for scale in scales:
+        began = time.perf_counter()
+        result = measure_scale(scale, args)
+        result["setup"]["run_seconds"] = round(time.perf_counter() - began)
+        name = f"{'baseline-' if baseline_run else ''}{scale}.json"
+        (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    print(write_reports(scales, baseline_run))
     return 0
 
 

@@ -1,8 +1,9 @@
 """Registration rush: N students press Enroll on a course with C seats at the same instant.
 
-    .venv/bin/python bench/rush.py --students 1000 --seats 100 [--workers 2] [--json out.json]
+    .venv/bin/python bench/rush.py --students 1000 --seats 100 [--workers N --threads T] [--json out.json]
 
-Starts the app the production way (gunicorn, embedded database), opens N
+Starts the app the production way (gunicorn with gunicorn.conf.py's workers
+unless --workers/--threads say otherwise, embedded database), opens N
 connections at once, one enroll request on each, then checks the database: exactly
 C enrolled, N−C waitlisted, in order, no duplicate, no 5xx. Exit code 1 when
 any check fails.
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import embedded_database, fire, gunicorn, percentiles_ms, prepare, production_env  # noqa: E402
 
 
-def rush(students: int, seats: int, workers: int, threads: int) -> dict:
+def rush(students: int, seats: int, workers: int | None, threads: int | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="registrar-rush-") as directory, \
             embedded_database(Path(directory)) as (uri, _):
         env = production_env(uri, Path(directory))
@@ -60,8 +61,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--seats", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     report = rush(args.students, args.seats, args.workers, args.threads)

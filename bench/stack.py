@@ -50,8 +50,9 @@ def production_env(uri: str, directory: Path, **extra) -> dict:
 
 
 @contextmanager
-def embedded_database(directory: Path):
-    data_path = directory / "bench.sqlite3"
+def embedded_database(directory: Path, data_path: Path | None = None):
+    """The embedded server over data_path (a new file in directory by default): (URI, data file)."""
+    data_path = data_path or directory / "bench.sqlite3"
     uri = launcher.ensure_server(data_path, idle_timeout=None)
     try:
         yield uri, data_path
@@ -60,20 +61,33 @@ def embedded_database(directory: Path):
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 2, threads: int = 4):
-    env = {**env, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)}
+def gunicorn(env: dict, workers: int | None = 2, threads: int | None = 4, *, app: Path = ROOT, process_out=None):
+    """gunicorn with the app's gunicorn.conf.py; workers and threads None keep its defaults.
+
+    ``process_out``, a list, receives the gunicorn master's Popen.
+    """
+    env = dict(env)
+    for name, value in (("WEB_CONCURRENCY", workers), ("GUNICORN_THREADS", threads)):
+        if value is not None:
+            env[name] = str(value)
     base = f"http://{env['GUNICORN_BIND']}"
     with open(Path(env.get("BENCH_LOG", os.devnull)), "a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "school.wsgi", "--config", "gunicorn.conf.py"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+        if process_out is not None:
+            process_out.append(process)
         try:
             wait_until_up(base, process)
             yield base
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=60)  # gunicorn gives its workers 30 s to finish their requests
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_until_up(base: str, process, timeout: float = 60) -> None:
@@ -87,8 +101,8 @@ def wait_until_up(base: str, process, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+def manage(env: dict, *args: str, app: Path = ROOT) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=app, env=env, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
@@ -98,12 +112,17 @@ def prepare(env: dict, **options) -> dict:
     """Run the Procfile's release step, then create the data a scenario needs (bench/prepare.py)."""
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "collectstatic", "--no-input", "-v0")
+    return run_script(env, "prepare.py", options)
+
+
+def run_script(env: dict, name: str, options: dict) -> dict:
+    """Run bench/<name> with options as JSON in the app's environment; the JSON it prints."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "prepare.py"), json.dumps(options)],
+        [sys.executable, str(ROOT / "bench" / name), json.dumps(options)],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     if result.returncode:
-        raise RuntimeError(f"prepare failed:\n{result.stderr}")
+        raise RuntimeError(f"bench/{name} failed:\n{result.stderr}")
     return json.loads(result.stdout)
 
 
@@ -128,22 +147,27 @@ def request(base: str, method: str, path: str, session: str | None = None, timeo
 
 
 def fire(
-    base: str, method: str, paths_and_sessions: list[tuple], *, concurrency: int | None = None,
+    base: str, method: str, paths_and_sessions: list[tuple[str, str]], *, concurrency: int | None = None,
     timeout: float = 120,
 ) -> list[tuple[int, float]]:
-    """Send one request per (path, session) or (path, session, form body), all
-    at once or ``concurrency`` at a time; (status, seconds) of each, in order.
+    """Send one request per (path, session), all at once or ``concurrency`` at
+    a time; (status, seconds) of each, in order (status 0: no answer within
+    ``timeout`` seconds, or none at all).
 
     One thread, one connection per request, requests encoded up front: the
     client's CPU stays a small share of the machine's, where a thread per
     request through urllib cost more CPU than the server it measured.
     """
     host, port = base.removeprefix("http://").split(":")
-    requests = [_raw_request(method, *job) for job in paths_and_sessions]
+    requests = [raw_request(method, path, session) for path, session in paths_and_sessions]
 
     async def send(raw: bytes, slots: asyncio.Semaphore) -> tuple[int, float]:
         async with slots:
-            return await exchange(raw)
+            began = time.perf_counter()
+            try:
+                return await asyncio.wait_for(exchange(raw), timeout)
+            except TimeoutError:
+                return 0, time.perf_counter() - began
 
     async def exchange(raw: bytes) -> tuple[int, float]:
         began = time.perf_counter()
@@ -159,20 +183,18 @@ def fire(
 
     async def send_all():
         slots = asyncio.Semaphore(concurrency or len(requests))
-        return await asyncio.wait_for(asyncio.gather(*(send(raw, slots) for raw in requests)), timeout)
+        return await asyncio.gather(*(send(raw, slots) for raw in requests))
 
     return asyncio.run(send_all())
 
 
-def _raw_request(method: str, path: str, session: str, body: bytes = b"") -> bytes:
+def raw_request(method: str, path: str, session: str) -> bytes:
     lines = [
         f"{method} {path} HTTP/1.1", f"Host: {HOST}", "X-Forwarded-Proto: https", f"Referer: https://{HOST}/",
         f"Cookie: csrftoken={CSRF_TOKEN}; sessionid={session}", f"X-CSRFToken: {CSRF_TOKEN}",
-        f"Content-Length: {len(body)}", "Connection: close",
+        "Content-Length: 0", "Connection: close",
     ]
-    if body:
-        lines.append("Content-Type: application/x-www-form-urlencoded")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def percentiles_ms(seconds: list[float]) -> dict:

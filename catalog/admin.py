@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from school.admin_lists import LargeListAdmin
+
 from .instructors import course_set_instructors
 from .models import Course, CourseInstructor, Term
 
@@ -89,7 +91,7 @@ class CourseAdminForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(LargeListAdmin, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
     list_select_related = ["term"]

@@ -16,7 +16,7 @@ from school.api.throttling import WRITES
 from .forms import CourseFilterForm, InstructorEmailsField
 from .instructors import course_set_instructors, instructor_emails
 from .models import Course, normalize_course_code
-from .selectors import course_prerequisites
+from .selectors import course_prerequisites, with_terms
 
 router = Router(tags=["courses"])
 
@@ -103,7 +103,8 @@ def course_list(request, filters: Query[CourseFilters]):
         return paginate(request, Course.objects.none(), filters.page)
     if not form.is_valid():
         raise InvalidInput(form.errors)
-    return paginate(request, form.filter(Course.objects.with_term()), filters.page)
+    page = paginate(request, form.filter(Course.objects.all()), filters.page)
+    return {**page, "results": with_terms(page["results"])}
 
 
 @router.get("/{code}/", response={200: CourseDetailOut, **errors(400, 404)}, summary="A course")

@@ -1,10 +1,12 @@
 import datetime
+import functools
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +28,21 @@ course_code_validator = RegexValidator(
 def normalize_course_code(code: str) -> str:
     """A course code as it is stored and looked up: "cs 101" is CS101."""
     return code.replace(" ", "").upper()
+
+
+def course_url(code: str) -> str:
+    """The course page's address: ``reverse()`` once per script prefix, not once per course of a list."""
+    return _course_url_pattern(get_script_prefix()).replace(_CODE_PLACEHOLDER, quote(code, safe=URL_SAFE))
+
+
+# reverse() quotes an argument keeping these (and letters, digits and "_.-~").
+URL_SAFE = "!$&'()*+,;=/~:@"
+_CODE_PLACEHOLDER = "__code__"
+
+
+@functools.lru_cache(maxsize=8)
+def _course_url_pattern(script_prefix: str) -> str:
+    return reverse("catalog:course_detail", args=[_CODE_PLACEHOLDER])
 
 
 class Term(models.Model):
@@ -160,7 +177,7 @@ class Course(models.Model):
         return f"{self.code} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("catalog:course_detail", args=[self.code])
+        return course_url(self.code)
 
     @property
     def subject_code(self) -> str:

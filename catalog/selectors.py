@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from .models import Course, Term
 
-# v2: the entries carry the enrollment window; a key of its own, so no worker reads
-# the older (slug, name, id) entries left in a shared cache by the previous release.
-TERMS_CACHE_KEY = "catalog:terms:v2"
+# v3: whole terms; a key of its own, so no worker reads the (slug, name, id, window)
+# entries left in a shared cache by the previous release.
+TERMS_CACHE_KEY = "catalog:terms:v3"
 
 
 class TermOption(NamedTuple):
@@ -22,20 +22,44 @@ class TermOption(NamedTuple):
     enrollment_closes_at: datetime.datetime
 
 
-def term_options() -> list[TermOption]:
+def terms() -> list[Term]:
     """Every term, newest first.
 
     Cached in the shared cache and cleared when a term changes (catalog.apps),
-    so the catalog's filter form costs no query on most requests.
+    so the catalog's filter form and its rows cost no query on most requests.
     """
-    options = cache.get(TERMS_CACHE_KEY)
-    if options is None:
-        options = [
-            TermOption(term.slug, term.name, str(term.pk), term.enrollment_opens_at, term.enrollment_closes_at)
-            for term in Term.objects.order_by("-starts_on")
-        ]
-        cache.set(TERMS_CACHE_KEY, options, timeout=3600)
-    return options
+    cached = cache.get(TERMS_CACHE_KEY)
+    if cached is None:
+        cached = list(Term.objects.order_by("-starts_on"))
+        cache.set(TERMS_CACHE_KEY, cached, timeout=3600)
+    return cached
+
+
+def term_options() -> list[TermOption]:
+    """Every term, newest first, as the filter forms and the term pickers show it."""
+    return [
+        TermOption(term.slug, term.name, str(term.pk), term.enrollment_opens_at, term.enrollment_closes_at)
+        for term in terms()
+    ]
+
+
+def with_terms(courses) -> list[Course]:
+    """A page of courses, each with its term from the cached list.
+
+    The page is read first and then given its terms, where
+    ``select_related("term")`` joins every course of the catalog to its
+    term before sorting and cutting the page (on MongoDB as on the embedded
+    server: a ``$lookup`` before the ``$sort``).
+    """
+    courses = list(courses)
+    by_id = {term.pk: term for term in terms()}
+    if any(course.term_id not in by_id for course in courses):
+        forget_terms()  # a term saved without its signal (a bulk write) since the list was cached
+        by_id = {term.pk: term for term in terms()}
+    for course in courses:
+        if course.term_id in by_id:
+            course.term = by_id[course.term_id]
+    return courses
 
 
 def term_in_enrollment(now: datetime.datetime | None = None) -> TermOption | None:

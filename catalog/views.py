@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from .forms import CourseFilterForm
 from .models import Course, normalize_course_code
-from .selectors import course_prerequisites, term_in_enrollment
+from .selectors import course_prerequisites, term_in_enrollment, with_terms
 from .signals import course_page_sections
 
 COURSES_PER_PAGE = 20
@@ -19,9 +19,9 @@ def course_list(request):
         # for, not on past ones. "All terms" asks for term= (empty).
         query["term"] = term.slug
     form = CourseFilterForm(query)
-    courses = Course.objects.with_term()
-    courses = form.filter(courses) if form.is_valid() else courses.order_by("code")
+    courses = form.filter(Course.objects.all()) if form.is_valid() else Course.objects.order_by("code")
     page = Paginator(courses, COURSES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = with_terms(page.object_list)
     all_terms = query.copy()
     all_terms["term"] = ""
     return render(

@@ -12,29 +12,39 @@ Before mongoeco runs a command, :class:`EmbeddedExecutor`:
   refuses change streams as a standalone server does
   (:func:`.writes.refuse_change_streams`) and moves ``$match`` stages ahead of
   joins as MongoDB's optimizer does (:func:`.speed.hoisted_command`);
+- answers Django's counts by counting rows (:mod:`.counting`);
+- takes ``setParameter`` of ``embeddedAggregationBudget`` (mongoeco's limit on
+  the documents one aggregation may hold, 50,000): tests lower it to prove a
+  page never holds a whole collection, without building one that large;
 - answers repeated reads from :class:`.query_cache.QueryCache`.
 """
 
+from mongoeco.core.aggregation.cost import AggregationCostPolicy
 from mongoeco.errors import OperationFailure
 from mongoeco.wire.executor import WireCommandExecutor
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-from . import compat, speed, writes
+from . import compat, counting, speed, writes
 from .query_cache import QueryCache
 
 HANDSHAKE = frozenset({"hello", "isMaster", "ismaster"})
 AUTHENTICATION = frozenset({"saslStart", "saslContinue", "authenticate", "logout"})
 UNAUTHORIZED = 13
 AUTHENTICATION_FAILED = 18
+BAD_VALUE = 2
+AGGREGATION_BUDGET = "embeddedAggregationBudget"
 
 
 class EmbeddedExecutor(WireCommandExecutor):
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._users = users
-        self._cached_execute = QueryCache().wrap(super().execute_prepared)
+        self._cached_execute = QueryCache().wrap(self._counting_execute)
 
     def _build_request_context(self, body, **kwargs):
+        if "setParameter" in body and AGGREGATION_BUDGET in body:
+            # mongoeco knows no setParameter: carried by a ping to execute_prepared, past the authentication check.
+            body = {"ping": 1, AGGREGATION_BUDGET: body[AGGREGATION_BUDGET], "$db": body.get("$db", "admin")}
         body = compat.rename_in_own_database(compat.canonical_command_name(body, self._surface))
         writes.refuse_change_streams(body)
         return super()._build_request_context(speed.hoisted_command(body), **kwargs)
@@ -50,7 +60,28 @@ class EmbeddedExecutor(WireCommandExecutor):
                 raise OperationFailure("Authentication failed.", code=AUTHENTICATION_FAILED) from error
         if self._users and not context.connection.authenticated_users:
             raise OperationFailure(f"Command {name} requires authentication", code=UNAUTHORIZED)
+        if name == "ping" and AGGREGATION_BUDGET in context.command_document:
+            return self._set_aggregation_budget(context.command_document[AGGREGATION_BUDGET])
         return await self._cached_execute(context)
+
+    def _set_aggregation_budget(self, documents) -> dict:
+        if isinstance(documents, bool) or not isinstance(documents, int) or documents < 1:
+            raise OperationFailure(f"{AGGREGATION_BUDGET} must be a positive integer", code=BAD_VALUE)
+        engine = self._client._engine
+        was = engine.aggregation_cost_policy.max_materialized_documents
+        engine.aggregation_cost_policy = AggregationCostPolicy(max_materialized_documents=documents)
+        return {"was": was, "ok": 1.0}
+
+    async def _counting_execute(self, context):
+        if context.command_name == "aggregate" and (
+            (filter_spec := counting.counted_filter(context.command_document)) is not None
+        ):
+            collection = self._client.get_database(context.db_name).get_collection(
+                context.command_document["aggregate"]
+            )
+            count = await collection.count_documents(filter_spec)
+            return counting.count_reply(context.db_name, context.command_document, count)
+        return await super().execute_prepared(context)
 
     def _with_mechanisms(self, reply: dict, body: dict) -> dict:
         asked = body.get("saslSupportedMechs")

@@ -599,8 +599,35 @@ def hoisted_command(body: dict) -> dict:
     pipeline = body.get("pipeline")
     if "aggregate" not in body or not isinstance(pipeline, list):
         return body
-    hoisted = hoist_matches(pipeline)
+    hoisted = hoist_matches(without_identity_fields(pipeline))
     return body if hoisted is pipeline else {**body, "pipeline": hoisted}
+
+
+def without_identity_fields(pipeline: list) -> list:
+    """The pipeline without ``$addFields`` stages that set top-level fields to
+    themselves (``{created_at: "$created_at"}``), which change no document: a
+    field that exists keeps its value and its place, a missing one stays
+    missing. django-mongodb-backend puts one before every ``$sort`` it sends
+    (the order-by columns); it kept mongoeco from handing the ``$sort`` and
+    ``$limit`` behind it to SQLite, so a sorted page of the admin's lists
+    sorted every document in Python (and past mongoeco's aggregation budget,
+    refused), where SQLite walks an index and stops at the page.
+    """
+    kept = [stage for stage in pipeline if not _sets_fields_to_themselves(stage)]
+    return pipeline if len(kept) == len(pipeline) else kept
+
+
+def _sets_fields_to_themselves(stage) -> bool:
+    if not isinstance(stage, dict) or len(stage) != 1:
+        return False
+    ((operator, fields),) = stage.items()
+    return (
+        operator in ("$addFields", "$set") and isinstance(fields, dict) and bool(fields)
+        and all(
+            isinstance(name, str) and "." not in name and not name.startswith("$") and value == f"${name}"
+            for name, value in fields.items()
+        )
+    )
 
 
 # --- Aggregation: reading only the documents a join needs --------------------

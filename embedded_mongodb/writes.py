@@ -62,6 +62,26 @@ each part saved is in ``docs/performance.md``.
    expression indexes re-created for its new name. Files written before keep
    their whole-table indexes, which still work.
 
+7. **A unique index is built with a set of keys.** mongoeco checked a new
+   unique index by comparing each document with every one before it, and
+   replaced each document's entries with a ``DELETE`` that SQLite ran on the
+   shared index, whose storage key comes last: both quadratic (building the
+   benchmark's 137,000-enrollment indexes did not finish in an hour). Keys
+   are now looked up in a set, with mongoeco's duplicate-key error, and the
+   ``DELETE`` uses mongoeco's (collection, storage key) index.
+
+8. **The index entries are rebuilt on open only when needed.** mongoeco
+   deleted and rebuilt every scalar index entry from every document each
+   time it opened a file (most of a start: 10 s for the benchmark's large
+   school). Every write keeps a document's entries in the same SQLite
+   transaction as the document, and an index is built or dropped with its
+   entries, so a file whose entries were rebuilt once by this engine stays
+   complete, across crashes too (the write-ahead log replays whole
+   transactions). The open after a rebuild records who keeps them (mongoeco's
+   version and this package's scheme, ``_ENTRIES_KEPT_BY``) in a table of its
+   own; the next open skips the rebuild when that record matches. A file
+   last opened by another version, or never by this package, is rebuilt.
+
 Not changed, on purpose: ``PRAGMA synchronous``. mongoeco opens every
 connection with ``journal_mode=WAL`` and ``synchronous=NORMAL``: each commit
 reaches the WAL file before it returns, so an acknowledged write survives the
@@ -82,13 +102,17 @@ import sqlite3
 import threading
 
 import bson
+import mongoeco
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.api._async import _collection_modify
+from mongoeco.core.duplicate_keys import index_build_duplicate_error
 from mongoeco.engines import _sqlite_index_catalog, _sqlite_index_runtime
 from mongoeco.engines import sqlite as sqlite_engine
 from mongoeco.engines._sqlite_connection import SQLiteConnection
 from mongoeco.engines.sqlite import SQLiteEngine
+from mongoeco.engines.virtual_indexes import document_in_virtual_index, normalize_partial_filter_expression
 from mongoeco.errors import OperationFailure
+from mongoeco.types import EngineIndexRecord, default_index_name, index_fields, normalize_index_keys
 
 from .compat import without_distinct_indexes
 
@@ -106,6 +130,19 @@ _CREATE_SHARED = tuple(
 )
 _SHARED_QUOTED = tuple(f'"{name}"' for name in _SHARED_INDEXES)
 _NOTHING = "SELECT 1 WHERE 0"
+# mongoeco deletes one document's entries for one index (at each document of
+# an index build) by (collection, storage key, index name); SQLite picks the
+# shared index, whose storage key comes last, and reads every entry of the
+# index: an index build was quadratic. mongoeco's own (collection, storage
+# key) index finds the document's few entries.
+_ENTRY_DELETE_START = "\n        DELETE FROM scalar_index_entries"
+_ENTRIES_OF_ONE_DOCUMENT_AND_INDEX = re.compile(
+    r"\s*DELETE FROM scalar_index_entries\s+WHERE collection_id = \? AND storage_key = \? AND index_name = \?\s*$"
+)
+_BY_STORAGE_KEY = (
+    "DELETE FROM scalar_index_entries INDEXED BY idx_scalar_index_entries_storage "
+    "WHERE collection_id = ? AND storage_key = ? AND index_name = ?"
+)
 
 
 class SharedIndexConnection(SQLiteConnection):
@@ -127,6 +164,8 @@ class SharedIndexConnection(SQLiteConnection):
                     sql = "CREATE INDEX IF NOT EXISTS" + sql[len("CREATE INDEX"):]
             elif (namespace := getattr(_creating_index_in, "namespace", None)) and _DOCUMENTS_INDEX.match(sql):
                 sql += f" WHERE {_namespace_sql(*namespace)}"
+        elif sql.startswith(_ENTRY_DELETE_START) and _ENTRIES_OF_ONE_DOCUMENT_AND_INDEX.match(sql):
+            sql = _ENTRIES_OF_ONE_DOCUMENT_AND_INDEX.sub(_BY_STORAGE_KEY, sql, count=1)
         elif len(parameters) >= 2 and type(parameters) in (list, tuple) and (slot := _namespace_slot(sql)) >= 0:
             db_name, coll_name = parameters[:2]
             if type(db_name) is str and type(coll_name) is str:
@@ -165,10 +204,15 @@ def _namespace_slot(sql: str) -> int:
 
 def create_index(conn, *, db_name, coll_name, keys, name, collation, partial_filter_expression, load_indexes, **kwargs):
     """mongoeco's index creation (``sqlite_engine._sqlite_create_index``,
-    replaced once for two reasons): the expression index it creates on
-    documents is made partial to the index's collection (part 6), and the
+    replaced once for three reasons): the expression index it creates on
+    documents is made partial to the index's collection (part 6), the
     indexes it checks for conflicts leave out those MongoDB tells apart by
-    their filter or collation (:func:`.compat.without_distinct_indexes`)."""
+    their filter or collation (:func:`.compat.without_distinct_indexes`), and
+    a unique index is checked with a set of keys (part 7)."""
+    if kwargs["unique"] and collation is None and not _index_exists(load_indexes, db_name, coll_name, keys, name):
+        kwargs["load_documents"] = _unique_keys_checked(
+            db_name, coll_name, keys, name, partial_filter_expression, kwargs,
+        )
     _creating_index_in.namespace = (db_name, coll_name)
     try:
         return _original_create_index(
@@ -187,6 +231,59 @@ def create_index(conn, *, db_name, coll_name, keys, name, collation, partial_fil
         )
     finally:
         _creating_index_in.namespace = None
+
+
+# --- 7. A unique index is built with a set of keys ---------------------------------
+
+
+def _index_exists(load_indexes, db_name, coll_name, keys, name) -> bool:
+    """Whether an index of that name exists: mongoeco then returns (or refuses) before reading any document."""
+    index_name = name or default_index_name(normalize_index_keys(keys))
+    return any(index["name"] == index_name for index in load_indexes(db_name, coll_name))
+
+
+def _unique_keys_checked(db_name, coll_name, keys, name, partial_filter_expression, kwargs):
+    """Check that no two documents share a key of the new unique index, then
+    hand mongoeco a ``load_documents`` whose first call (mongoeco's own
+    check, which compares every document with every one before it: hours
+    for a collection of 100,000) yields nothing; its later calls (the index
+    entries) read the documents as before.
+
+    Two documents conflict when their sets of keys intersect (mongoeco's
+    ``_unique_index_conflict`` without a collation): each key is looked up in
+    a dict of the keys seen so far, so the check reads each document once.
+    The error is mongoeco's own duplicate-key error for the first conflict.
+    """
+    load_documents = kwargs["load_documents"]
+    engine = kwargs["unique_index_conflict"].__self__
+    normalized = normalize_index_keys(keys)
+    index = EngineIndexRecord(
+        name=name or default_index_name(normalized), fields=index_fields(normalized), key=normalized, unique=True,
+        sparse=kwargs["sparse"],
+        partial_filter_expression=normalize_partial_filter_expression(partial_filter_expression),
+    )
+    seen = set()
+    for _storage_key, document in load_documents(db_name, coll_name):
+        kwargs["enforce_deadline_fn"](kwargs["deadline"])
+        if not document_in_virtual_index(document, index):
+            continue
+        kwargs["validate_compound_multikey_document"](document, index)
+        document_keys = engine._unique_index_keys(document, index["fields"])
+        if conflicts := document_keys & seen:
+            raise index_build_duplicate_error(
+                namespace=f"{db_name}.{coll_name}", index=index, document=document, conflict=next(iter(conflicts)),
+            )
+        seen |= document_keys
+    checked = False
+
+    def documents_after_the_check(db, coll):
+        nonlocal checked
+        if not checked:
+            checked = True
+            return ()
+        return load_documents(db, coll)
+
+    return documents_after_the_check
 
 
 def _recreate_partial_indexes(conn, db_name, coll_name, new_name) -> None:
@@ -242,6 +339,14 @@ def _ensure_multikey_physical_indexes_sync(engine, conn, indexes):
     indexes = _without_shared(indexes, "multikey_physical_name")
     if indexes:
         _original_ensure_multikey(engine, conn, indexes)
+
+
+# --- 8. The index entries are rebuilt on open only when needed ----------------------
+
+_STATE_TABLE = "embedded_mongodb_state"
+# Who keeps the entries up to date: mongoeco's version and this package's way
+# of storing them (bump it when a change here writes entries differently).
+_ENTRIES_KEPT_BY = f"mongoeco {mongoeco.__version__}, shared scalar index 1"
 
 
 # --- 2. No change-stream outbox -------------------------------------------------
@@ -418,10 +523,20 @@ class CheaperWrites:
     def _backfill_scalar_indexes_sync(self, conn):
         """On open, after mongoeco created its tables and before it rebuilds the
         scalar entries: create the shared indexes (committed with the rest of the
-        open), so every later write and read can count on them."""
+        open), so every later write and read can count on them. The rebuild
+        itself runs only when the file's entries were not kept by this very
+        engine (part 8)."""
         for statement in _CREATE_SHARED:
             conn.execute(statement)
-        return super()._backfill_scalar_indexes_sync(conn)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        kept_by = conn.execute(f"SELECT value FROM {_STATE_TABLE} WHERE name = 'scalar_entries'").fetchone()
+        if kept_by is not None and kept_by[0] == _ENTRIES_KEPT_BY:
+            return None
+        super()._backfill_scalar_indexes_sync(conn)
+        conn.execute(
+            f"INSERT OR REPLACE INTO {_STATE_TABLE} (name, value) VALUES ('scalar_entries', ?)", (_ENTRIES_KEPT_BY,)
+        )
+        return None
 
     def _ensure_scalar_physical_indexes_sync(self, conn, indexes):
         _ensure_scalar_physical_indexes_sync(self, conn, indexes)

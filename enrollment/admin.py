@@ -31,6 +31,7 @@ from catalog import admin as catalog_admin
 from catalog.admin import ReadOnlyInline
 from catalog.models import Course, Term
 from catalog.selectors import term_options
+from school.admin_lists import LargeListAdmin
 
 from .admin_forms import (
     AppointmentGroupFormSet,
@@ -103,11 +104,26 @@ class EnrollmentEventInline(ReadOnlyInline):
     select_related = ("actor",)
 
 
+class CourseTermFilter(admin.RelatedFieldListFilter):
+    """Enrollments of a term, matched by the term's courses (an index on the enrollment's course),
+    not by joining every enrollment of the school to its course first."""
+
+    def queryset(self, request, queryset):
+        if not self.lookup_val or self.lookup_val_isnull:
+            return super().queryset(request, queryset)
+        courses = Course.objects.filter(term_id__in=self.lookup_val).values_list("pk", flat=True)
+        return queryset.filter(course_id__in=list(courses))
+
+
 @admin.register(Enrollment)
-class EnrollmentAdmin(ConfirmingActions, admin.ModelAdmin):
+class EnrollmentAdmin(LargeListAdmin, ConfirmingActions, admin.ModelAdmin):
     list_display = ["student", "student_email", "course", "term", "status", "grade", "waitlisted_at", "created_at"]
-    list_select_related = ["student", "course__term"]
-    list_filter = ["course__term", "status", "grade"]
+    # Each page's students and courses (with their terms) are read by key
+    # once the page is cut (get_changelist_instance): select_related would
+    # join every enrollment of the school before sorting them, and
+    # prefetch_related matches keys with an $expr, which no index serves.
+    list_select_related = ()
+    list_filter = [("course__term", CourseTermFilter), "status", "grade"]
     search_fields = ["student__email", "course__code"]
     search_help_text = _("Student email or course code")
     fields = [
@@ -123,6 +139,16 @@ class EnrollmentAdmin(ConfirmingActions, admin.ModelAdmin):
     @admin.display(description=_("term"), ordering="course__term__starts_on")
     def term(self, enrollment):
         return enrollment.course.term
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        enrollments = list(changelist.result_list)
+        students = User.objects.in_bulk({enrollment.student_id for enrollment in enrollments})
+        courses = Course.objects.with_term().in_bulk({enrollment.course_id for enrollment in enrollments})
+        for enrollment in enrollments:
+            enrollment.student, enrollment.course = students[enrollment.student_id], courses[enrollment.course_id]
+        changelist.result_list = enrollments
+        return changelist
 
     def has_change_permission(self, request, obj=None):
         # An enrollment's page is for reading: its changes are the actions,

@@ -189,21 +189,3 @@ def term_load_reasons(*, course, enrollments) -> list[Reason]:
         ))
     return reasons
 
-
-def leave_option(enrollment, now=None) -> str:
-    """How the student may leave an enrollment now, as the services decide it.
-
-    "leave_waitlist"; "drop" before the term's drop deadline; "withdraw"
-    until its withdrawal deadline; "ask_registrar" after that (only staff
-    may then withdraw them); "" for an enrollment there is nothing to leave
-    (dropped, withdrawn or graded).
-    """
-    if enrollment.status == Status.WAITLISTED:
-        return "leave_waitlist"
-    if enrollment.status != Status.ENROLLED or enrollment.grade:
-        return ""
-    term = enrollment.course.term
-    now = now or timezone.now()
-    if term.is_drop_open(now):
-        return "drop"
-    return "withdraw" if term.is_withdraw_open(now) else "ask_registrar"

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
@@ -18,10 +17,11 @@ from catalog.selectors import term_in_enrollment, term_options
 from .appointments import student_upcoming_appointments
 from .calendar_feed import enrollments_calendar, student_enrollments_for_calendar
 from .dashboard import term_dashboard
-from .eligibility import enrollment_eligibility, leave_option
+from .eligibility import enrollment_eligibility
 from .models import Status, Via
 from .selectors import active_holds, student_enrollments, student_term_summary, student_transcript
 from .services import EnrollmentError, enrollment_create, enrollment_drop, enrollment_withdraw
+from .status import leave_option
 from .swaps import enrollment_swap, swap_options
 
 
@@ -40,13 +40,9 @@ def home(request):
 @login_required
 @require_safe
 def my_enrollments(request):
-    transcript = student_transcript(student=request.user)
-    now = timezone.now()
-    for group in transcript.terms:
-        for enrollment in group.enrollments:
-            enrollment.leave_option = leave_option(enrollment, now)
     return render(request, "enrollment/my_enrollments.html", {
-        "transcript": transcript, "registrar_office": settings.REGISTRAR_OFFICE,
+        "transcript": student_transcript(student=request.user), "page_url": request.path,
+        "registrar_office": settings.REGISTRAR_OFFICE,
     })
 
 

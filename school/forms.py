@@ -13,8 +13,9 @@ by one render their own errors and need nothing from here.
 from django.forms import BaseForm
 from django.forms.boundfield import BoundField
 from django.forms.forms import NON_FIELD_ERRORS
-from django.forms.renderers import DjangoTemplates
 from django.forms.utils import ErrorList
+
+from .form_rendering import WidgetRenderer
 
 
 def form_errors_field_id(form: BaseForm) -> str:
@@ -32,7 +33,7 @@ class AccessibleBoundField(BoundField):
         return attrs
 
 
-class AccessibleFormRenderer(DjangoTemplates):
+class AccessibleFormRenderer(WidgetRenderer):
     bound_field_class = AccessibleBoundField
 
     def render(self, template_name, context, request=None):

@@ -1,10 +1,11 @@
 import datetime
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from catalog.models import course_url
 from catalog.tests.factories import CourseFactory, TermFactory
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -141,3 +142,13 @@ def test_a_course_code_in_the_address_is_read_as_the_catalog_writes_it(client, t
     CourseFactory(code="CS101", title="Programming", term=term)
     response = client.get("/courses/cs%20101/")
     assert response.status_code == 200 and response.context["course"].code == "CS101"
+
+
+@pytest.mark.parametrize("code", ["CS101", "CS101-SP", "a b?c#d%e~f&g", "ÉTÉ101"])
+@pytest.mark.parametrize("script_prefix", ["/", "/registrar/"])
+def test_course_urls_are_those_reverse_gives(code, script_prefix):
+    set_script_prefix(script_prefix)
+    try:
+        assert course_url(code) == reverse("catalog:course_detail", args=[code])
+    finally:
+        set_script_prefix("/")

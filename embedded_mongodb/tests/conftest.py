@@ -10,6 +10,7 @@ test's own process, so that they can count the work its engine does.
 """
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import os
@@ -64,11 +65,10 @@ def new_database(client):
         client.drop_database(name)
 
 
-@pytest.fixture(scope="module")
-def in_process(tmp_path_factory):
+@contextlib.contextmanager
+def serve_in_process(data_path):
     """A client of an embedded server that runs in this process, on a thread
     of its own, as the server process runs it (make_server, credentials)."""
-    data_path = tmp_path_factory.mktemp("in_process") / "db.sqlite3"
     credentials = credentials_for(data_path)
     server = make_server(str(data_path), host="127.0.0.1", port=0, credentials=credentials)
     loop = asyncio.new_event_loop()
@@ -83,6 +83,12 @@ def in_process(tmp_path_factory):
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    with serve_in_process(tmp_path_factory.mktemp("in_process") / "db.sqlite3") as mongo_client:
+        yield mongo_client
 
 
 @pytest.fixture

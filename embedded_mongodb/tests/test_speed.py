@@ -18,6 +18,7 @@ from bson import Decimal128, Int64, ObjectId
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from embedded_mongodb import speed
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
 from embedded_mongodb.writes import SharedIndexConnection
@@ -762,3 +763,27 @@ def test_a_conditional_update_by_id_reads_one_document(embedded_collection, docu
     claim = {"$and": [{"_id": ids[5]}, {"$expr": {"$lt": ["$taken", "$seats"]}}]}
     assert embedded_collection.update_many(claim, take).modified_count == 1
     assert len(documents_read) == 1
+
+
+def test_fields_set_to_themselves_change_no_document(collection):
+    collection.insert_many([{"_id": 1, "a": 2, "b": {"c": 1}}, {"_id": 2, "b": None}, {"_id": 3, "a": [3, 1]}])
+    identity = {"$addFields": {"a": "$a", "b": "$b"}}
+    assert speed.without_identity_fields([identity, {"$sort": {"a": 1}}]) == [{"$sort": {"a": 1}}]
+    assert speed.without_identity_fields([{"$set": {"a": "$b"}}]) == [{"$set": {"a": "$b"}}]
+    assert speed.without_identity_fields([{"$set": {"a.b": "$a.b"}}]) == [{"$set": {"a.b": "$a.b"}}]
+    assert list(collection.aggregate([identity, {"$sort": {"_id": 1}}])) == list(collection.find().sort("_id", 1))
+
+
+@pytest.mark.emulator
+def test_a_sorted_page_after_djangos_order_fields_is_cut_by_sqlite(embedded_collection, documents_read):
+    """django-mongodb-backend sends {$addFields: {f: "$f"}} before each $sort,
+    which kept mongoeco from sorting with the index and stopping at the page."""
+    embedded_collection.create_index([("created_at", -1)])
+    embedded_collection.insert_many([{"created_at": n, "status": ["dropped", "enrolled"][n % 2]} for n in range(3000)])
+    documents_read.clear()
+    page = list(embedded_collection.aggregate([
+        {"$addFields": {"created_at": "$created_at", "_id": "$_id"}},
+        {"$sort": {"created_at": -1, "_id": -1}}, {"$limit": 10},
+    ]))
+    assert [document["created_at"] for document in page] == list(range(2999, 2989, -1))
+    assert len(documents_read) < 100

@@ -22,6 +22,8 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from embedded_mongodb import launcher
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
+from embedded_mongodb.tests.conftest import serve_in_process
+from embedded_mongodb.writes import SharedIndexConnection
 
 _collection_numbers = itertools.count()
 ENTRY_INDEX_SQL = "(collection_id, index_name, type_score, element_key, storage_key)"
@@ -529,3 +531,79 @@ def test_a_renamed_collection_gets_its_partial_indexes_back(server, embedded_dat
     assert statement.endswith(f"WHERE db_name = 'writes' AND coll_name = '{renamed.name}'")
     assert [d["k"] for d in renamed.find({"k": {"$gte": 17}}).hint("k_1")] == [17, 18, 19]
     assert renamed.count_documents({"k": 3}) == 1 and collection.count_documents({}) == 0
+
+
+# --- 7. A unique index is built with a set of keys ------------------------------
+
+
+def test_a_unique_index_is_refused_over_duplicate_keys_and_built_over_distinct_ones(collection):
+    collection.insert_many([
+        {"student": 1, "course": 1}, {"student": 1, "course": 2}, {"student": 2, "course": 1}, {"other": True},
+    ])
+    collection.create_index([("student", 1), ("course", 1)], unique=True)
+    with pytest.raises(DuplicateKeyError):
+        collection.create_index("student", unique=True, name="one_per_student")
+    # Missing is null: the documents without the field share one key.
+    with pytest.raises(DuplicateKeyError):
+        collection.create_index("other", unique=True)
+    # Unless the index leaves such documents out.
+    collection.create_index("other", unique=True, partialFilterExpression={"other": {"$exists": True}})
+    collection.create_index("course", unique=True, sparse=True, partialFilterExpression={"student": 2})
+    with pytest.raises(DuplicateKeyError):
+        collection.insert_one({"student": 1, "course": 1})
+
+
+def test_an_existing_unique_index_is_created_again_without_complaint(collection):
+    collection.insert_many([{"k": 1}, {"k": 2}])
+    assert collection.create_index("k", unique=True) == collection.create_index("k", unique=True)
+
+
+@pytest.mark.emulator
+def test_a_unique_index_build_compares_no_pair_of_documents(in_process, count_calls, monkeypatch):
+    """mongoeco compared each document with every one before it (hours for
+    100,000 documents), and deleted each document's index entries with a
+    scan of the whole index; each document is now read once for the check."""
+    collection = in_process.writes[f"build{ObjectId()}"]
+    collection.insert_many([{"student": n, "course": n % 7} for n in range(3000)])
+    comparisons = count_calls(EmbeddedEngine, "_unique_index_conflict")
+    steps = []
+    execute = SharedIndexConnection.execute
+
+    def counted_execute(connection, sql, parameters=(), /):
+        connection.set_progress_handler(lambda: steps.append(1), 100)
+        try:
+            return execute(connection, sql, parameters)
+        finally:
+            connection.set_progress_handler(None, 100)
+
+    monkeypatch.setattr(SharedIndexConnection, "execute", counted_execute)
+    collection.create_index("student", unique=True)
+    assert comparisons == []
+    # Each document's entries are found by its key: a few hundred SQLite
+    # instructions each, not a pass over the index's entries.
+    assert len(steps) * 100 < 3000 * 500
+
+
+# --- 8. The index entries are rebuilt on open only when needed ------------------------
+
+
+@pytest.mark.emulator
+def test_a_file_is_opened_without_rebuilding_the_entries_its_writes_kept(tmp_path, count_calls):
+    data_path = tmp_path / "kept.sqlite3"
+    rebuilt = count_calls(EmbeddedEngine, "_build_scalar_rows_for_document")
+    with serve_in_process(data_path) as client:
+        client.app.things.create_index("k")
+        client.app.things.insert_many([{"k": n % 50} for n in range(500)])
+    rebuilt.clear()
+    with serve_in_process(data_path) as client:
+        assert rebuilt == []  # opened as it was left
+        client.app.things.insert_many([{"k": 7}, {"k": 1000}])
+        client.app.things.delete_many({"k": 3})
+        assert client.app.things.count_documents({"k": 7}) == 11
+    # Another version (or plain mongoeco) kept the file last: its entries are rebuilt.
+    with contextlib.closing(sqlite3.connect(data_path)) as database, database:
+        database.execute("UPDATE embedded_mongodb_state SET value = 'mongoeco 0.0.1'")
+    with serve_in_process(data_path) as client:
+        assert len(rebuilt) >= 492  # every document (and those of the server's own collections)
+        assert client.app.things.count_documents({"k": 1000}) == 1
+        assert client.app.things.count_documents({"k": 3}) == 0

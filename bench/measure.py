@@ -1,0 +1,127 @@
+"""What bench/run.py measures with: wrk, CPU seconds of processes, and the registration-day write stream.
+
+CPU seconds come from ``/proc/<pid>/stat`` (user + system time of every
+thread): unlike a wall-clock time, the CPU a request costs a process changes
+little when other programs share the cores.
+"""
+
+import asyncio
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from stack import CSRF_TOKEN, HOST, raw_request
+
+# Stream requests waiting for an answer at most; past it a turn is skipped (and counted).
+MAX_IN_FLIGHT = 8
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def wrk(base: str, path: str, session: str | None, connections: int, seconds: float) -> dict:
+    headers = [f"Host: {HOST}", "X-Forwarded-Proto: https"]
+    if session:
+        headers.append(f"Cookie: sessionid={session}; csrftoken={CSRF_TOKEN}")
+    command = ["wrk", "--latency", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s",
+               "--timeout", "10s"]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run([*command, base + path], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _milliseconds(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": _milliseconds(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
+def _milliseconds(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+
+class WriteStream:
+    """Enrolls and drops at a fixed rate, as registration day does, in a thread of its own.
+
+    Each student of ``sessions`` in turn enrolls in the next course of
+    ``courses``, and drops it at their next turn: every request writes the
+    course document (its seat counter), so the database's cached reads of
+    the courses are emptied ``rate`` times a second. The requests go to
+    their own gunicorn (``base``), so the CPU of the workers measured serves
+    the measured pages alone.
+    """
+
+    def __init__(self, base: str, sessions: list[str], courses: list[str], rate: float):
+        self.base, self.sessions, self.courses, self.rate = base, sessions, courses, rate
+        self.sent, self.skipped, self.statuses = 0, 0, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    async def _run(self):
+        host, port = self.base.removeprefix("http://").split(":")
+        enrolled = {}
+        pending = set()
+        began = time.monotonic()
+        while not self._stop.is_set():
+            if len(pending) >= MAX_IN_FLIGHT:
+                # The app is behind: a request now would only queue (and time out); keep the rate honest.
+                self.skipped += 1
+                await asyncio.sleep(1 / self.rate)
+                continue
+            student = self.sessions[self.sent % len(self.sessions)]
+            if student in enrolled:
+                path = f"/courses/{enrolled.pop(student)}/drop/"
+            else:
+                enrolled[student] = self.courses[(self.sent // len(self.sessions)) % len(self.courses)]
+                path = f"/courses/{enrolled[student]}/enroll/"
+            task = asyncio.create_task(self._send(host, int(port), raw_request("POST", path, student)))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            self.sent += 1
+            await asyncio.sleep(max(0.0, began + (self.sent + self.skipped) / self.rate - time.monotonic()))
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+
+    async def _send(self, host: str, port: int, raw: bytes):
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(raw)
+            status = int((await reader.readline()).split()[1])
+            await reader.read()
+            writer.close()
+        except (OSError, IndexError, ValueError):
+            status = 0
+        self.statuses[status] = self.statuses.get(status, 0) + 1
