@@ -138,6 +138,8 @@ def make_terms() -> list[Term]:
             enrollment_opens_at=opens, enrollment_closes_at=opens + datetime.timedelta(days=60),
             drop_deadline=opens + datetime.timedelta(days=70), withdraw_deadline=opens + datetime.timedelta(days=100),
         ))
+    for term in terms:
+        term.grades_due_at = term.default_grades_due_at()  # what Term.save() fills in; bulk_create calls no save()
     Term.objects.bulk_create(terms)
     return terms
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import URL_SAFE, Term, course_url
+from catalog.models import URL_SAFE, Course, Term, course_url
 
 from .grades import grade_point_average
 from .models import Enrollment, Hold, Status
@@ -150,15 +150,24 @@ def student_term_summary(*, student) -> TermSummary | None:
     )
 
 
-def students_over_credit_limit(*, term_id) -> list:
-    """Ids of the students whose enrolled and waitlisted credits in a term exceed the limit: one query.
+def term_course_ids(term_id) -> list:
+    """The ids of a term's courses: one query on the courses' term index."""
+    return list(Course.objects.filter(term_id=term_id).values_list("pk", flat=True))
 
-    The rules keep students under it; staff overrides and a course's credits
-    changed after enrollment can take them over.
+
+def students_over_credit_limit(*, term_id, course_ids: list | None = None) -> list:
+    """Ids of the students whose enrolled and waitlisted credits in a term exceed the limit.
+
+    Two queries, or one when given the term's ``course_ids``. The rules keep
+    students under it; staff overrides and a course's credits changed after
+    enrollment can take them over. The enrollments are matched
+    by their indexed course among the term's courses, read first: a filter on
+    ``course__term`` joins every enrollment of the school to its course
+    before keeping the term's, which grows with the school's history.
     """
     return list(
         Enrollment.objects.active()
-        .filter(course__term_id=term_id)
+        .filter(course_id__in=term_course_ids(term_id) if course_ids is None else course_ids)
         .values("student")
         .annotate(credits=Sum("course__credits"))
         .filter(credits__gt=settings.REGISTRAR_CREDIT_LIMIT)

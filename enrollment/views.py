@@ -16,7 +16,7 @@ from catalog.selectors import term_in_enrollment, term_options
 
 from .appointments import student_upcoming_appointments
 from .calendar_feed import enrollments_calendar, student_enrollments_for_calendar
-from .dashboard import term_dashboard
+from .dashboard import cached_term_dashboard
 from .eligibility import enrollment_eligibility
 from .models import Status, Via
 from .selectors import active_holds, student_enrollments, student_term_summary, student_transcript
@@ -104,7 +104,7 @@ def term_dashboard_section(sender, *, request, **kwargs) -> str:
     if term is None:
         return ""
     return render_to_string(
-        "admin/enrollment/term_dashboard.html", {"dashboard": term_dashboard(term=term), "terms": options},
+        "admin/enrollment/term_dashboard.html", {"dashboard": cached_term_dashboard(term=term), "terms": options},
         request=request,
     )
 

@@ -84,7 +84,7 @@ def test_the_dashboard_costs_the_same_few_queries_for_a_small_or_a_large_term(dj
     term_options()  # the cached term list, as on every page after the first
 
     def queries() -> int:
-        with django_assert_max_num_queries(6) as captured:
+        with django_assert_max_num_queries(8) as captured:
             term_dashboard(term=option(term))
         return len(captured.captured_queries)
 
