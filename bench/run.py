@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import copy_of, seeded_school  # noqa: E402
-from measure import WriteStream, children, cpu_seconds, wrk  # noqa: E402
+from measure import WriteStream, cpu_seconds, workers_cpu_seconds, wrk  # noqa: E402
 from stack import ROOT, embedded_database, fire, free_port, gunicorn, manage, percentiles_ms, production_env, run_script  # noqa: E402, E501
 
 RESULTS = ROOT / "bench" / "results"
@@ -91,8 +91,7 @@ def measure_scale(scale: str, args) -> dict:
             with gunicorn(env, workers=None, threads=None, app=args.app, process_out=masters) as base, \
                     gunicorn({**env, "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}, workers=2, threads=1,
                              app=args.app) as stream_base:
-                workers = children(masters[0].pid)
-                probe = Probe(workers, database_pid)
+                probe = Probe(masters[0].pid, database_pid)
                 for page in pages.values():  # each worker's first requests load templates and caches
                     wrk(base, page["path"], page["session"], args.connections, 1)
                 stream_sessions = [people["sessions"][email] for email in school["stream_students"]]
@@ -125,11 +124,11 @@ def measure_scale(scale: str, args) -> dict:
 class Probe:
     """CPU seconds of the page workers and of the database server."""
 
-    def __init__(self, workers: list[int], database: int):
-        self.workers, self.database = workers, database
+    def __init__(self, master: int, database: int):
+        self.master, self.database = master, database
 
     def read(self) -> tuple[float, float]:
-        return cpu_seconds(self.workers), cpu_seconds([self.database])
+        return workers_cpu_seconds(self.master), cpu_seconds([self.database])
 
     def database_cpu_per_second(self, seconds: float) -> float:
         _, before = self.read()
