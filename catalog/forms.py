@@ -26,7 +26,7 @@ class CourseFilterForm(forms.Form):
     term = forms.ChoiceField(
         label=_("Term"),
         required=False,
-        choices=lambda: [("", _("All terms"))] + [(option.slug, option.name) for option in term_options()],
+        choices=(),  # the terms of the moment, set by __init__
     )
     credits = forms.TypedChoiceField(
         label=_("Credits"),
@@ -52,6 +52,10 @@ class CourseFilterForm(forms.Form):
         # Labels sit above or beside their fields in the filter bar: no colon.
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # Read once per form: callable choices are called again each time they are read.
+        options = term_options()
+        self.term_ids = {option.slug: option.id for option in options}
+        self.fields["term"].choices = [("", _("All terms"))] + [(option.slug, option.name) for option in options]
 
     @property
     def term_name(self) -> str:
@@ -63,8 +67,7 @@ class CourseFilterForm(forms.Form):
         data = self.cleaned_data
         courses = courses.search(data.get("q") or "")
         if data.get("term"):
-            term_ids = {option.slug: option.id for option in term_options()}
-            courses = courses.filter(term_id=term_ids[data["term"]])
+            courses = courses.filter(term_id=self.term_ids[data["term"]])
         if data.get("credits"):
             courses = courses.filter(credits=data["credits"])
         if data.get("open_seats"):

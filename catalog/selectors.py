@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from .models import Course, Term
 
-# v3: whole terms; a key of its own, so no worker reads the (slug, name, id, window)
-# entries left in a shared cache by the previous release.
-TERMS_CACHE_KEY = "catalog:terms:v3"
+TERMS_VERSION_KEY = "catalog:terms:version"
+# A change made without Term's signals (a restore, a bulk update) is read within the hour.
+TERMS_VERSION_SECONDS = 3600
+# (version, terms) as this process last read them.
+_known_terms: dict[str, tuple[str, list[Term]]] = {}
 
 
 class TermOption(NamedTuple):
@@ -23,16 +25,20 @@ class TermOption(NamedTuple):
 
 
 def terms() -> list[Term]:
-    """Every term, newest first.
+    """Every term, newest first: read once per process and per version of the list.
 
-    Cached in the shared cache and cleared when a term changes (catalog.apps),
-    so the catalog's filter form and its rows cost no query on most requests.
+    The version lives in the shared cache and any change to a term replaces
+    it (catalog.apps), so every worker reads the list again after a change
+    and no query otherwise. A page asks for the terms several times (its
+    filter form, its rows, the term whose enrollment is open): each costs a
+    read of the small version key, not of the list.
     """
-    cached = cache.get(TERMS_CACHE_KEY)
-    if cached is None:
-        cached = list(Term.objects.order_by("-starts_on"))
-        cache.set(TERMS_CACHE_KEY, cached, timeout=3600)
-    return cached
+    version = cache.get_or_set(TERMS_VERSION_KEY, _new_version, timeout=TERMS_VERSION_SECONDS)
+    known = _known_terms.get("terms")
+    if known is None or known[0] != version:
+        known = (version, list(Term.objects.order_by("-starts_on")))
+        _known_terms["terms"] = known
+    return known[1]
 
 
 def term_options() -> list[TermOption]:
@@ -74,7 +80,7 @@ def term_in_enrollment(now: datetime.datetime | None = None) -> TermOption | Non
 
 
 def forget_terms(**kwargs) -> None:
-    cache.delete(TERMS_CACHE_KEY)
+    cache.set(TERMS_VERSION_KEY, _new_version(), timeout=TERMS_VERSION_SECONDS)
 
 
 PREREQUISITES_VERSION_KEY = "catalog:prerequisites:version"

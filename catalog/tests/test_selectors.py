@@ -1,8 +1,9 @@
 import pytest
+from django.core.cache import cache
 
-from catalog.models import Course
-from catalog.selectors import course_prerequisites
-from catalog.tests.factories import CourseFactory
+from catalog.models import Course, Term
+from catalog.selectors import TERMS_VERSION_KEY, course_prerequisites, terms
+from catalog.tests.factories import CourseFactory, TermFactory
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -45,3 +46,23 @@ def test_cached_prerequisites_follow_every_change_to_links_and_courses():
     assert course_prerequisites(course)[0].title == "Programming basics"
     maths.delete()
     assert codes(course) == ["CS100"] and codes(other) == []
+
+
+def test_the_term_list_is_read_once_until_a_term_changes(django_assert_num_queries):
+    term = TermFactory()
+    terms()
+    with django_assert_num_queries(0):
+        assert [t.slug for t in terms()] == [term.slug]
+    TermFactory(name="Spring 2027", slug="spring-2027")
+    with django_assert_num_queries(1):
+        assert {t.slug for t in terms()} == {term.slug, "spring-2027"}
+
+
+def test_a_term_changed_by_another_process_is_seen_once_the_version_moves():
+    """Another worker's save replaces the version in the shared cache; this process's list follows it."""
+    term = TermFactory()
+    terms()
+    Term.objects.filter(pk=term.pk).update(name="Renamed")  # no signal here: the other process's save
+    assert terms()[0].name == term.name
+    cache.set(TERMS_VERSION_KEY, "set-by-another-worker", timeout=None)
+    assert terms()[0].name == "Renamed"
