@@ -136,6 +136,17 @@ class Probe:
         return (self.read()[1] - before) / seconds
 
 
+def drain(base: str, connections: int, patience: float = 90) -> None:
+    """Wait until every worker answers again: a page whose requests outlast its run keeps
+    the workers (and the database) busy after wrk stops, and would be measured as the
+    next page's slowness. Its leftover work is counted as its own."""
+    give_up = time.monotonic() + patience
+    while time.monotonic() < give_up:
+        answers = fire(base, "GET", [("/healthz", "")] * connections, timeout=2)
+        if all(status == 200 for status, _ in answers):
+            return
+
+
 def measure_pages(base: str, pages: dict, args, probe: Probe, stream_database_cpu: float) -> dict:
     """Every page ``args.repeats`` times, in turn (so that a slow moment of the machine hits them all)."""
     runs = {name: [] for name in pages}
@@ -144,6 +155,7 @@ def measure_pages(base: str, pages: dict, args, probe: Probe, stream_database_cp
             workers_before, database_before = probe.read()
             began = time.perf_counter()
             result = wrk(base, page["path"], page["session"], args.connections, args.seconds)
+            drain(base, args.connections)
             elapsed = time.perf_counter() - began
             workers_after, database_after = probe.read()
             database = database_after - database_before - stream_database_cpu * elapsed

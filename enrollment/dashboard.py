@@ -131,12 +131,39 @@ def _short_date(day: datetime.date) -> str:
 # (seconds on the embedded server for a few thousand enrollments). A glance a
 # minute old serves; the lists behind each figure are live.
 CACHE_SECONDS = 60
+# The last figures stay this long to be shown while one request works out new ones.
+STALE_SECONDS = 24 * 3600
+# Longer than a working-out ever takes: a request that died frees the turn after it.
+WORKING_SECONDS = 120
 
 
-def cached_term_dashboard(*, term: TermOption) -> TermDashboard:
-    """term_dashboard, kept CACHE_SECONDS in the shared cache (``computed_at`` says when it was made)."""
-    key = f"enrollment:dashboard:{term.id}:{timezone.localdate()}"
-    return cache.get_or_set(key, lambda: term_dashboard(term=term), timeout=CACHE_SECONDS)
+def cache_key(term: TermOption) -> str:
+    """The figures' key; the request working them out holds ``<key>:working``, the last ones are ``<key>:last``."""
+    return f"enrollment:dashboard:{term.id}:{timezone.localdate()}"
+
+
+def cached_term_dashboard(*, term: TermOption) -> TermDashboard | None:
+    """term_dashboard as of at most CACHE_SECONDS ago (``computed_at`` says when), worked out by one request at a time.
+
+    When the figures are older, the one request that takes the turn (an
+    atomic ``cache.add``) works them out while every other one is shown the
+    last figures: a crowd of registrars opening the admin home at once
+    never aggregates the term more than once. None when no figures exist
+    yet and another request is working them out.
+    """
+    key = cache_key(term)
+    dashboard = cache.get(key)
+    if dashboard is not None:
+        return dashboard
+    if not cache.add(f"{key}:working", True, timeout=WORKING_SECONDS):
+        return cache.get(f"{key}:last")
+    try:
+        dashboard = term_dashboard(term=term)
+    finally:
+        cache.delete(f"{key}:working")
+    cache.set(key, dashboard, timeout=CACHE_SECONDS)
+    cache.set(f"{key}:last", dashboard, timeout=STALE_SECONDS)
+    return dashboard
 
 
 def term_dashboard(*, term: TermOption, today: datetime.date | None = None) -> TermDashboard:

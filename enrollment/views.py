@@ -103,9 +103,11 @@ def term_dashboard_section(sender, *, request, **kwargs) -> str:
     term = term or (options[0] if options else None)
     if term is None:
         return ""
+    dashboard = cached_term_dashboard(term=term)
+    if dashboard is None:
+        return render_to_string("admin/enrollment/term_dashboard_pending.html", {"term": term}, request=request)
     return render_to_string(
-        "admin/enrollment/term_dashboard.html", {"dashboard": cached_term_dashboard(term=term), "terms": options},
-        request=request,
+        "admin/enrollment/term_dashboard.html", {"dashboard": dashboard, "terms": options}, request=request,
     )
 
 

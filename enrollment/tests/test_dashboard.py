@@ -3,13 +3,14 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from catalog.selectors import term_in_enrollment, term_options
 from catalog.tests.factories import CourseFactory, TermFactory
-from enrollment.dashboard import Department, term_dashboard
+from enrollment.dashboard import Department, cache_key, cached_term_dashboard, term_dashboard
 from enrollment.holds import hold_lift, hold_place
 from enrollment.models import EnrollmentEvent, Status, Via
 from enrollment.tests.factories import EnrollmentFactory, HoldKindFactory
@@ -212,3 +213,30 @@ def test_the_admin_home_groups_models_under_people_catalog_and_enrollment(client
     people = client.get(reverse("admin:app_list", kwargs={"app_label": "accounts"}))
     assert [app["name"] for app in people.context["app_list"]] == ["People"]
     assert client.get(reverse("admin:app_list", kwargs={"app_label": "account"})).status_code == 200
+
+
+def test_the_figures_are_worked_out_by_one_request_while_the_others_see_the_last_ones(
+    registrar_client, django_assert_num_queries
+):
+    term = opened_days_ago(5)
+    course = CourseFactory(term=term)
+    enrollment(UserFactory(), course, Status.ENROLLED, days_ago=1)
+    shown = option(term)
+    assert cached_term_dashboard(term=shown).days[-1].enrolled == 1
+    enrollment(UserFactory(), course, Status.ENROLLED, days_ago=0)
+
+    cache.delete(cache_key(shown))  # a minute later
+    cache.add(f"{cache_key(shown)}:working", True)  # another request is working out the new figures
+    with django_assert_num_queries(0):
+        assert cached_term_dashboard(term=shown).days[-1].enrolled == 1
+
+    cache.delete(f"{cache_key(shown)}:working")  # its turn is over
+    assert cached_term_dashboard(term=shown).days[-1].enrolled == 2
+
+
+def test_the_admin_home_says_when_the_first_figures_are_still_being_worked_out(registrar_client):
+    term = opened_days_ago(5)
+    cache.add(f"{cache_key(option(term))}:working", True)
+    html = registrar_client.get(INDEX).content.decode()
+    assert "The figures are being worked out: reload this page in a minute." in html
+    assert "Enrolled" not in html

@@ -9,11 +9,12 @@ import datetime
 
 import pytest
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.services import enrollment_create
 
 from .checks import PageChecker
+from .conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,7 @@ def course(term, code, title, days, start, end, **fields):
                          ends_at=datetime.time(*end), **fields)
 
 
-def test_swap_a_course_for_a_clashing_one_and_see_the_week(browser_page, screenshots):
+def test_swap_a_course_for_a_clashing_one_and_see_the_week(browser_page, live_server, screenshots):
     term = TermFactory(name="Fall 2026", slug="fall-2026")
     student = UserFactory(email="grace@example.edu", first_name="Grace", last_name="Hopper")
     programming = course(term, "CS101", "Programming Fundamentals", "MWF", (9,), (9, 50))
@@ -37,10 +38,7 @@ def test_swap_a_course_for_a_clashing_one_and_see_the_week(browser_page, screens
     page = browser_page
     check = PageChecker(page, screenshots)
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("grace@example.edu")
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, live_server, student)
 
     # CS102 clashes with CS101: not as an extra course, but instead of it.
     page.goto("/courses/CS102/")

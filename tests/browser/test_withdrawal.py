@@ -9,20 +9,23 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
 from catalog.models import Term
 from catalog.tests.factories import CourseFactory, TermFactory
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_create
 
 from .checks import PageChecker
+from .conftest import log_in
 
 pytestmark = pytest.mark.browser
 
 DAY = datetime.timedelta(days=1)
 
 
-def test_withdraw_after_the_drop_deadline_and_see_the_w_on_the_transcript(browser_page, screenshots, settings):
+def test_withdraw_after_the_drop_deadline_and_see_the_w_on_the_transcript(
+    browser_page, live_server, screenshots, settings
+):
     settings.REGISTRAR_OFFICE = "the Registrar's Office (Main Hall 110)"
     fall, summer = TermFactory(name="Fall 2026", slug="fall-2026"), TermFactory(name="Summer 2026", slug="summer")
     programming = CourseFactory(code="CS101", title="Programming Fundamentals", term=fall, capacity=1,
@@ -40,10 +43,8 @@ def test_withdraw_after_the_drop_deadline_and_see_the_w_on_the_transcript(browse
     page = browser_page
     check = PageChecker(page, screenshots)
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("grace@example.edu")
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, live_server, student)
+    page.goto("/")
     page.get_by_role("link", name="My enrollments", exact=True).click()
     assert page.get_by_role("button", name="Withdraw from CS101 (grade W)").is_visible()
     assert page.get_by_role("button", name="Drop CS101").count() == 0
