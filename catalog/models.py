@@ -30,19 +30,23 @@ def normalize_course_code(code: str) -> str:
     return code.replace(" ", "").upper()
 
 
-def course_url(code: str) -> str:
-    """The course page's address: ``reverse()`` once per script prefix, not once per course of a list."""
-    return _course_url_pattern(get_script_prefix()).replace(_CODE_PLACEHOLDER, quote(code, safe=URL_SAFE))
+def course_url(code: str, url_name: str = "catalog:course_detail") -> str:
+    """The address of a course's page, or of another URL that takes only a course code.
+
+    ``reverse()`` once per URL name and script prefix, not once per course of a list.
+    """
+    pattern = _course_url_pattern(url_name, get_script_prefix())
+    return pattern.replace(_CODE_PLACEHOLDER, quote(code, safe=_URL_SAFE))
 
 
 # reverse() quotes an argument keeping these (and letters, digits and "_.-~").
-URL_SAFE = "!$&'()*+,;=/~:@"
+_URL_SAFE = "!$&'()*+,;=/~:@"
 _CODE_PLACEHOLDER = "__code__"
 
 
-@functools.lru_cache(maxsize=8)
-def _course_url_pattern(script_prefix: str) -> str:
-    return reverse("catalog:course_detail", args=[_CODE_PLACEHOLDER])
+@functools.lru_cache(maxsize=32)
+def _course_url_pattern(url_name: str, script_prefix: str) -> str:
+    return reverse(url_name, args=[_CODE_PLACEHOLDER])
 
 
 class Term(models.Model):

@@ -1,6 +1,7 @@
 """Catalog reads shared by pages, the API and commands."""
 
 import datetime
+import functools
 import uuid
 from typing import NamedTuple
 
@@ -12,8 +13,6 @@ from .models import Course, Term
 TERMS_VERSION_KEY = "catalog:terms:version"
 # A change made without Term's signals (a restore, a bulk update) is read within the hour.
 TERMS_VERSION_SECONDS = 3600
-# (version, terms) as this process last read them.
-_known_terms: dict[str, tuple[str, list[Term]]] = {}
 
 
 class TermOption(NamedTuple):
@@ -33,12 +32,12 @@ def terms() -> list[Term]:
     filter form, its rows, the term whose enrollment is open): each costs a
     read of the small version key, not of the list.
     """
-    version = cache.get_or_set(TERMS_VERSION_KEY, _new_version, timeout=TERMS_VERSION_SECONDS)
-    known = _known_terms.get("terms")
-    if known is None or known[0] != version:
-        known = (version, list(Term.objects.order_by("-starts_on")))
-        _known_terms["terms"] = known
-    return known[1]
+    return _terms_of_version(cache.get_or_set(TERMS_VERSION_KEY, _new_version, timeout=TERMS_VERSION_SECONDS))
+
+
+@functools.lru_cache(maxsize=1)
+def _terms_of_version(version: str) -> list[Term]:
+    return list(Term.objects.order_by("-starts_on"))
 
 
 def term_options() -> list[TermOption]:
@@ -66,6 +65,16 @@ def with_terms(courses) -> list[Course]:
         if course.term_id in by_id:
             course.term = by_id[course.term_id]
     return courses
+
+
+def term_course_ids(*term_ids) -> list:
+    """The ids of the courses of these terms: one query on the courses' term index.
+
+    What reads of enrollments by term match on: an enrollment's course is
+    indexed, where a filter on ``course__term`` joins every enrollment of the
+    school to its course before keeping the term's.
+    """
+    return list(Course.objects.filter(term_id__in=term_ids).values_list("pk", flat=True))
 
 
 def term_in_enrollment(now: datetime.datetime | None = None) -> TermOption | None:

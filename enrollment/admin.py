@@ -30,7 +30,7 @@ from accounts.models import User
 from catalog import admin as catalog_admin
 from catalog.admin import ReadOnlyInline
 from catalog.models import Course, Term
-from catalog.selectors import term_options
+from catalog.selectors import term_course_ids, term_options
 from school.admin_lists import LargeListAdmin
 
 from .admin_forms import (
@@ -111,8 +111,7 @@ class CourseTermFilter(admin.RelatedFieldListFilter):
     def queryset(self, request, queryset):
         if not self.lookup_val or self.lookup_val_isnull:
             return super().queryset(request, queryset)
-        courses = Course.objects.filter(term_id__in=self.lookup_val).values_list("pk", flat=True)
-        return queryset.filter(course_id__in=list(courses))
+        return queryset.filter(course_id__in=term_course_ids(*self.lookup_val))
 
 
 @admin.register(Enrollment)

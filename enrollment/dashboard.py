@@ -28,11 +28,11 @@ from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from catalog.models import Course
-from catalog.selectors import TermOption
+from catalog.selectors import TermOption, term_course_ids
 from school.charts import BarChart, LineChart, bar_chart, line_chart
 
 from .models import Enrollment, EnrollmentEvent, Hold, Status
-from .selectors import students_over_credit_limit, term_course_ids
+from .selectors import students_over_credit_limit
 
 LONGEST_WAITLISTS = 10
 UNDERFILLED_SHOWN = 10

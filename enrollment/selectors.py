@@ -4,14 +4,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import URL_SAFE, Course, Term, course_url
+from catalog.models import Term, course_url
+from catalog.selectors import term_course_ids
 
 from .grades import grade_point_average
 from .models import Enrollment, Hold, Status
@@ -85,6 +84,13 @@ TRANSCRIPT_FIELDS = (
     "course__term__ends_on", "course__term__drop_deadline", "course__term__withdraw_deadline",
 )
 
+# The form that does each way of leaving (enrollment.status.leave_option).
+LEAVE_URL_NAMES = {
+    "drop": "enrollment:course_drop",
+    "leave_waitlist": "enrollment:course_drop",
+    "withdraw": "enrollment:course_withdraw",
+}
+
 
 def student_transcript(*, student) -> Transcript:
     """A student's enrollments grouped by term, newest term first: two queries at most.
@@ -98,12 +104,6 @@ def student_transcript(*, student) -> Transcript:
     enrollments = list(Enrollment.objects.filter(student=student).with_course().only(*TRANSCRIPT_FIELDS))
     positions = waitlist_positions(enrollments)
     by_pk = {e.pk: e for e in enrollments}
-    leave_urls = {
-        option: reverse(name, args=[_CODE]) for option, name in (
-            ("drop", "enrollment:course_drop"), ("leave_waitlist", "enrollment:course_drop"),
-            ("withdraw", "enrollment:course_withdraw"),
-        )
-    }
     now = timezone.now()
     groups: dict = {}
     for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
@@ -114,14 +114,12 @@ def student_transcript(*, student) -> Transcript:
         enrollment.schedule = course.schedule_display
         enrollment.status_label = enrollment.get_status_display()
         enrollment.leave_option = leave_option(enrollment, now)
-        leave_url = leave_urls.get(enrollment.leave_option, "")
-        enrollment.leave_url = leave_url.replace(_CODE, quote(course.code, safe=URL_SAFE))
+        url_name = LEAVE_URL_NAMES.get(enrollment.leave_option)
+        enrollment.leave_url = course_url(course.code, url_name) if url_name else ""
         groups.setdefault(course.term.pk, TermGroup(term=course.term)).enrollments.append(enrollment)
     ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)
     return Transcript(terms=ordered)
 
-
-_CODE = "__code__"
 
 
 @dataclass
@@ -150,20 +148,13 @@ def student_term_summary(*, student) -> TermSummary | None:
     )
 
 
-def term_course_ids(term_id) -> list:
-    """The ids of a term's courses: one query on the courses' term index."""
-    return list(Course.objects.filter(term_id=term_id).values_list("pk", flat=True))
-
-
 def students_over_credit_limit(*, term_id, course_ids: list | None = None) -> list:
     """Ids of the students whose enrolled and waitlisted credits in a term exceed the limit.
 
     Two queries, or one when given the term's ``course_ids``. The rules keep
     students under it; staff overrides and a course's credits changed after
-    enrollment can take them over. The enrollments are matched
-    by their indexed course among the term's courses, read first: a filter on
-    ``course__term`` joins every enrollment of the school to its course
-    before keeping the term's, which grows with the school's history.
+    enrollment can take them over. The enrollments are matched by their
+    course among the term's (``term_course_ids`` says why).
     """
     return list(
         Enrollment.objects.active()
