@@ -4,8 +4,8 @@ Each base class overrides engine methods for one concern and calls
 mongoeco's own method (``super()``) for everything it does not decide:
 :class:`.inline.InlineCalls` (where engine calls run),
 :class:`.writes.CheaperWrites` (indexes, connections, no change outbox),
-:class:`.speed.IndexedUniqueChecks` and :class:`.speed.IndexedReads`
-(indexes used as MongoDB uses them), :class:`.compat.LongMembershipLists`
+:class:`.speed.IndexedUniqueChecks`, :class:`.speed.IndexedReads` and
+:class:`.sorting.IndexedSorts` (indexes used as MongoDB uses them), :class:`.compat.LongMembershipLists`
 (``$in`` lists of any length). No two of them override the same method.
 """
 
@@ -13,9 +13,11 @@ from mongoeco.engines.sqlite import SQLiteEngine
 
 from .compat import LongMembershipLists
 from .inline import InlineCalls
+from .sorting import IndexedSorts
 from .speed import IndexedReads, IndexedUniqueChecks
 from .writes import CheaperWrites
 
 
-class EmbeddedEngine(InlineCalls, CheaperWrites, IndexedUniqueChecks, IndexedReads, LongMembershipLists, SQLiteEngine):
+class EmbeddedEngine(InlineCalls, CheaperWrites, IndexedUniqueChecks, IndexedReads, IndexedSorts, LongMembershipLists,
+                     SQLiteEngine):
     pass

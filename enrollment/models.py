@@ -75,7 +75,9 @@ class Enrollment(models.Model):
     class Meta:
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
-        ordering = ["-created_at"]
+        # Newest first, and total (the id breaks ties) so that pages never overlap;
+        # the index below serves this order, which the admin's list sorts by.
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["student", "course"], name="one_enrollment_per_student_course"),
         ]
@@ -83,7 +85,7 @@ class Enrollment(models.Model):
             models.Index(fields=["course", "status", "waitlisted_at"], name="enrollment_course_waitlist"),
             models.Index(fields=["student", "status"], name="enrollment_student_status"),
             models.Index(fields=["status", "grade"], name="enrollment_status_grade"),
-            models.Index(fields=["-created_at"], name="enrollment_created"),
+            models.Index(fields=["-created_at", "-id"], name="enrollment_newest"),
         ]
 
     def __str__(self):

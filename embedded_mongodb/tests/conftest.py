@@ -25,6 +25,7 @@ from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.launcher import uri_for
 from embedded_mongodb.server import make_server
 from embedded_mongodb.testing import throwaway_server
+from embedded_mongodb.writes import SharedIndexConnection
 
 MONGODB_URI = os.environ.get("MONGODB_URI", "")
 
@@ -111,6 +112,26 @@ def count_calls(monkeypatch):
         return calls
 
     return count
+
+
+@pytest.fixture
+def sqlite_steps(monkeypatch):
+    """How many SQLite virtual-machine instructions the in-process engine runs:
+    a scan costs some per document of the collection, an index seek a few per
+    document found."""
+    steps, connections = [], []
+    execute = SharedIndexConnection.execute
+
+    def counted_execute(connection, sql, parameters=(), /):
+        if connection not in connections:
+            connection.set_progress_handler(lambda: steps.append(1), 1)
+            connections.append(connection)
+        return execute(connection, sql, parameters)
+
+    monkeypatch.setattr(SharedIndexConnection, "execute", counted_execute)
+    yield steps
+    for connection in connections:
+        connection.set_progress_handler(None, 1)
 
 
 @pytest.fixture

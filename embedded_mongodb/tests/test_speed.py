@@ -21,7 +21,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from embedded_mongodb import speed
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
-from embedded_mongodb.writes import SharedIndexConnection
 
 _collection_numbers = itertools.count()
 
@@ -39,26 +38,6 @@ def collection(database):
 @pytest.fixture
 def embedded_collection(in_process):
     return in_process.speed[f"c{next(_collection_numbers)}"]
-
-
-@pytest.fixture
-def sqlite_steps(monkeypatch):
-    """How many SQLite virtual-machine instructions the in-process engine runs:
-    a scan costs some per document of the collection, an index seek a few per
-    document found."""
-    steps, connections = [], []
-    execute = SharedIndexConnection.execute
-
-    def counted_execute(connection, sql, parameters=(), /):
-        if connection not in connections:
-            connection.set_progress_handler(lambda: steps.append(1), 1)
-            connections.append(connection)
-        return execute(connection, sql, parameters)
-
-    monkeypatch.setattr(SharedIndexConnection, "execute", counted_execute)
-    yield steps
-    for connection in connections:
-        connection.set_progress_handler(None, 1)
 
 
 def refused(collection, document) -> bool:

@@ -23,7 +23,6 @@ from embedded_mongodb import launcher
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
 from embedded_mongodb.tests.conftest import serve_in_process
-from embedded_mongodb.writes import SharedIndexConnection
 
 _collection_numbers = itertools.count()
 ENTRY_INDEX_SQL = "(collection_id, index_name, type_score, element_key, storage_key)"
@@ -559,29 +558,19 @@ def test_an_existing_unique_index_is_created_again_without_complaint(collection)
 
 
 @pytest.mark.emulator
-def test_a_unique_index_build_compares_no_pair_of_documents(in_process, count_calls, monkeypatch):
+def test_a_unique_index_build_compares_no_pair_of_documents(in_process, count_calls, sqlite_steps):
     """mongoeco compared each document with every one before it (hours for
     100,000 documents), and deleted each document's index entries with a
     scan of the whole index; each document is now read once for the check."""
     collection = in_process.writes[f"build{ObjectId()}"]
     collection.insert_many([{"student": n, "course": n % 7} for n in range(3000)])
     comparisons = count_calls(EmbeddedEngine, "_unique_index_conflict")
-    steps = []
-    execute = SharedIndexConnection.execute
-
-    def counted_execute(connection, sql, parameters=(), /):
-        connection.set_progress_handler(lambda: steps.append(1), 100)
-        try:
-            return execute(connection, sql, parameters)
-        finally:
-            connection.set_progress_handler(None, 100)
-
-    monkeypatch.setattr(SharedIndexConnection, "execute", counted_execute)
+    sqlite_steps.clear()
     collection.create_index("student", unique=True)
     assert comparisons == []
     # Each document's entries are found by its key: a few hundred SQLite
     # instructions each, not a pass over the index's entries.
-    assert len(steps) * 100 < 3000 * 500
+    assert len(sqlite_steps) < 3000 * 500
 
 
 # --- 8. The index entries are rebuilt on open only when needed ------------------------
