@@ -41,7 +41,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import copy_of, seeded_school  # noqa: E402
 from measure import WriteStream, cpu_seconds, workers_cpu_seconds, wrk  # noqa: E402
-from stack import ROOT, embedded_database, fire, free_port, gunicorn, manage, percentiles_ms, production_env, run_script  # noqa: E402, E501
+from stack import (  # noqa: E402
+    ROOT,
+    embedded_database,
+    fire,
+    free_port,
+    gunicorn,
+    manage,
+    percentiles_ms,
+    production_env,
+    run_script,
+    task_worker,
+)
 
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
@@ -90,7 +101,7 @@ def measure_scale(scale: str, args) -> dict:
             masters = []
             with gunicorn(env, workers=None, threads=None, app=args.app, process_out=masters) as base, \
                     gunicorn({**env, "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}, workers=2, threads=1,
-                             app=args.app) as stream_base:
+                             app=args.app) as stream_base, task_worker(env, app=args.app):
                 probe = Probe(masters[0].pid, database_pid)
                 for page in pages.values():  # each worker's first requests load templates and caches
                     wrk(base, page["path"], page["session"], args.connections, 1)

@@ -90,6 +90,25 @@ def gunicorn(env: dict, workers: int | None = 2, threads: int | None = 4, *, app
                 process.wait()
 
 
+@contextmanager
+def task_worker(env: dict, *, app: Path = ROOT):
+    """The Procfile's worker (``manage.py run_tasks``): it sends the emails and
+    works out the admin home's figures, which no request works out itself."""
+    with open(Path(env.get("BENCH_LOG", os.devnull)), "a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_tasks"], cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()  # it stops after the task it is running
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def wait_until_up(base: str, process, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -16,7 +16,10 @@ Nothing here writes. TermDashboard also shapes its figures for the page:
 the charts (school.charts) and the sentences said in their place.
 """
 
+import dataclasses
 import datetime
+import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,10 +28,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, FloatField
 from django.db.models.functions import Cast, TruncDate
+from django.tasks import task
 from django.utils import timezone
 
 from catalog.models import Course
-from catalog.selectors import TermOption, term_course_ids
+from catalog.selectors import TermOption, term_course_ids, term_options
 from school.charts import BarChart, LineChart, bar_chart, line_chart
 
 from .models import Enrollment, EnrollmentEvent, Hold, Status
@@ -77,12 +81,18 @@ class TermDashboard:
     # Holds are on the student, not the term: every student with one.
     with_active_holds: int
     computed_at: datetime.datetime = field(default_factory=timezone.now)
+    renewed_every: int = 60  # seconds (refresh_term_dashboard sets it)
 
     @property
     def total(self) -> Department:
         """The whole term, as one department."""
         counts = ("courses", "enrolled", "capacity", "waitlisted", "underfilled")
         return Department("", *(sum(getattr(department, count) for department in self.departments) for count in counts))
+
+    @property
+    def renewal(self) -> str:
+        minutes = round(self.renewed_every / 60)
+        return "every minute" if minutes <= 1 else f"every {minutes} minutes"
 
     @property
     def enrollment_opened(self) -> bool:
@@ -127,43 +137,61 @@ def _short_date(day: datetime.date) -> str:
 
 
 # Registrars reload the admin home all day, and on registration day every
-# enroll changes the figures, so each view would aggregate the term afresh
-# (seconds on the embedded server for a few thousand enrollments). A glance a
-# minute old serves; the lists behind each figure are live.
+# enroll changes the figures, so each view would aggregate the term afresh. A
+# glance a minute old serves (the lists behind each figure are live), and no
+# view works it out itself: the task worker does (refresh_term_dashboard).
+# Aggregating a large school's term takes well under a second on MongoDB, but
+# over a minute on the embedded server, past what gunicorn lets a request live.
 CACHE_SECONDS = 60
-# The last figures stay this long to be shown while one request works out new ones.
+# Where the working-out is slow, the figures are kept longer: the dashboard
+# never takes more than a tenth of the database's time from the students.
+WORK_SHARE = 0.1
+# The last figures stay this long to be shown while the worker works out new ones.
 STALE_SECONDS = 24 * 3600
-# Longer than a working-out ever takes: a request that died frees the turn after it.
-WORKING_SECONDS = 120
+# Longer than a working-out ever waits and takes: if the worker died, a later view queues it again.
+QUEUED_SECONDS = 600
 
 
 def cache_key(term: TermOption) -> str:
-    """The figures' key; the request working them out holds ``<key>:working``, the last ones are ``<key>:last``."""
+    """The figures' key; ``<key>:queued`` while a working-out is queued, ``<key>:last`` the last figures."""
     return f"enrollment:dashboard:{term.id}:{timezone.localdate()}"
 
 
 def cached_term_dashboard(*, term: TermOption) -> TermDashboard | None:
-    """term_dashboard as of at most CACHE_SECONDS ago (``computed_at`` says when), worked out by one request at a time.
+    """The term's figures, worked out at most CACHE_SECONDS ago (longer where
+    working them out is slow: ``renewed_every``; ``computed_at`` says when),
+    or the last ones while the worker works out new ones; None before the
+    first ones exist.
 
-    When the figures are older, the one request that takes the turn (an
-    atomic ``cache.add``) works them out while every other one is shown the
-    last figures: a crowd of registrars opening the admin home at once
-    never aggregates the term more than once. None when no figures exist
-    yet and another request is working them out.
+    Views that find the figures older queue one working-out between them
+    (an atomic ``cache.add``): a crowd of registrars opening the admin home
+    at once never aggregates the term more than once, and none waits for it.
     """
     key = cache_key(term)
     dashboard = cache.get(key)
     if dashboard is not None:
         return dashboard
-    if not cache.add(f"{key}:working", True, timeout=WORKING_SECONDS):
-        return cache.get(f"{key}:last")
+    if cache.add(f"{key}:queued", True, timeout=QUEUED_SECONDS):
+        refresh_term_dashboard.enqueue(term.id)
+    return cache.get(f"{key}:last")
+
+
+@task
+def refresh_term_dashboard(term_id: str) -> None:
+    """Work out a term's figures for the admin home (queued by cached_term_dashboard)."""
+    term = next((option for option in term_options() if option.id == term_id), None)
+    if term is None:  # deleted since
+        return
+    key = cache_key(term)
+    began = time.monotonic()
     try:
         dashboard = term_dashboard(term=term)
     finally:
-        cache.delete(f"{key}:working")
-    cache.set(key, dashboard, timeout=CACHE_SECONDS)
+        cache.delete(f"{key}:queued")
+    fresh = max(CACHE_SECONDS, math.ceil((time.monotonic() - began) / WORK_SHARE))
+    dashboard = dataclasses.replace(dashboard, renewed_every=fresh)
+    cache.set(key, dashboard, timeout=fresh)
     cache.set(f"{key}:last", dashboard, timeout=STALE_SECONDS)
-    return dashboard
 
 
 def term_dashboard(*, term: TermOption, today: datetime.date | None = None) -> TermDashboard:
