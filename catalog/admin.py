@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from school.admin_lists import LargeListAdmin
+from school.admin_lists import AllowedValuesListFilter, LargeListAdmin
 
 from .instructors import course_set_instructors
 from .models import Course, CourseInstructor, Term
@@ -95,8 +95,12 @@ class CourseAdmin(LargeListAdmin, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
     list_select_related = ["term"]
-    list_filter = ["term", "credits", "instructor"]
+    # No filter by instructor: its choices would be every name in the catalog (hundreds at a large
+    # school, read from every course on every page view); the search finds a name, and an old
+    # ?instructor=<name> link still filters.
+    list_filter = ["term", ("credits", AllowedValuesListFilter)]
     search_fields = ["code", "title", "instructor"]
+    search_help_text = _("Code, title or instructor's name")
     readonly_fields = SEAT_COUNTERS
     filter_horizontal = ["prerequisites"]
     fieldsets = [

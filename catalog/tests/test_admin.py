@@ -3,12 +3,16 @@ import datetime
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Course, Term
+from catalog.models import MAX_CREDITS, MIN_CREDITS, Course, Term
 from catalog.tests.factories import CourseFactory, TermFactory
+from school.admin_lists import allowed_range
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -93,7 +97,7 @@ def test_course_list_shows_seats_and_searches_and_filters(registrar_client, djan
     CourseFactory(code="HIST101", title="World History", instructor="Grace Hopper", term=spring)
 
     def list_queries() -> int:
-        with django_assert_max_num_queries(9) as queries:
+        with django_assert_max_num_queries(5) as queries:
             assert registrar_client.get(COURSES).status_code == 200
         return len(queries.captured_queries)
 
@@ -112,6 +116,40 @@ def test_course_list_shows_seats_and_searches_and_filters(registrar_client, djan
 
     CourseFactory.create_batch(4, term=spring)
     assert list_queries() == few
+
+
+def test_the_course_list_sidebar_reads_no_course_to_offer_its_filters(registrar_client):
+    """On registration day every enrollment empties the query cache: a sidebar that groups
+    every course by credits or instructor costs more than the page it sits beside."""
+    CourseFactory(code="CS101", term=TermFactory(name="Fall"), credits=4, instructor="Grace Hopper")
+    CourseFactory(code="CS201", term=TermFactory(name="Spring"), credits=3, instructor="Donald Knuth")
+
+    with CaptureQueriesContext(connection) as queries:
+        listing = registrar_client.get(COURSES, {"_facets": "1"})
+    assert listing.status_code == 200
+    course_aggregations = [q["sql"] for q in queries if q["sql"].startswith("db.catalog_course.aggregate(")]
+    assert course_aggregations and not [sql for sql in course_aggregations if "$group" in sql]
+    filters = {str(spec.title): spec for spec in listing.context["cl"].filter_specs}
+    assert list(filters) == ["term", "credits"]
+    offered = [choice["display"] for choice in filters["credits"].choices(listing.context["cl"])]
+    assert offered == ["All", *map(str, range(MIN_CREDITS, MAX_CREDITS + 1))]
+    assert "(1)" not in listing.content.decode()  # no counts beside the choices
+
+
+def test_the_course_list_filters_by_credits_and_refuses_a_credit_that_is_no_number(registrar_client):
+    CourseFactory(code="CS101", credits=4)
+    CourseFactory(code="CS201", credits=3)
+    assert codes(registrar_client.get(COURSES, {"credits": "4"})) == ["CS101"]
+    assert codes(registrar_client.get(COURSES, {"credits": "9"})) == []
+    refused = registrar_client.get(COURSES, {"credits": "four"})
+    assert refused.status_code == 302 and refused["Location"] == f"{COURSES}?e=1"
+    assert registrar_client.get(refused["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["capacity", "enrolled_count"])
+def test_a_number_without_a_small_allowed_range_is_not_offered_as_filter_choices(field):
+    with pytest.raises(ImproperlyConfigured, match="MaxValueValidator"):
+        allowed_range(Course._meta.get_field(field))
 
 
 def test_course_errors_are_shown_on_their_fields(registrar_client):
