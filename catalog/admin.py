@@ -13,6 +13,7 @@ from school.admin_lists import AllowedValuesListFilter, LargeListAdmin
 
 from .instructors import course_set_instructors
 from .models import Course, CourseInstructor, Term
+from .selectors import with_terms
 
 SEAT_COUNTERS = ["enrolled_count", "waitlist_count"]
 
@@ -94,7 +95,9 @@ class CourseAdminForm(forms.ModelForm):
 class CourseAdmin(LargeListAdmin, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ["code", "title", "term", "instructor", "credits", "seats", "waitlist_count"]
-    list_select_related = ["term"]
+    # The page is cut before its terms are attached (get_changelist_instance):
+    # select_related would join every course of the catalog to its term first.
+    list_select_related = ()
     # No filter by instructor: its choices would be every name in the catalog (hundreds at a large
     # school, read from every course on every page view); the search finds a name, and an old
     # ?instructor=<name> link still filters.
@@ -110,6 +113,11 @@ class CourseAdmin(LargeListAdmin, admin.ModelAdmin):
         (_("Schedule"), {"fields": ["meeting_days", "starts_at", "ends_at"]}),
         (_("Prerequisites"), {"fields": ["prerequisites"]}),
     ]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = with_terms(changelist.result_list)
+        return changelist
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
