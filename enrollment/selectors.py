@@ -1,5 +1,6 @@
 """Reads that pages, the API and commands share; each is a fixed number of queries."""
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,12 +10,12 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from catalog.models import Term, course_url
+from catalog.models import Course, Term, course_url
 from catalog.selectors import term_course_ids
 
 from .grades import grade_point_average
 from .models import Enrollment, Hold, Status
-from .status import leave_option
+from .status import leave_option_of
 from .timetable import Week, term_week
 
 
@@ -28,8 +29,11 @@ def active_holds(*, student) -> list[Hold]:
     return list(Hold.objects.active().filter(student=student).select_related("kind").order_by("placed_at"))
 
 
-def waitlist_positions(enrollments: list[Enrollment]) -> dict:
-    """{enrollment id: 1-based place in its course's waitlist}: one query at most."""
+def waitlist_positions(enrollments: list) -> dict:
+    """{enrollment id: 1-based place in its course's waitlist}: one query at most.
+
+    Of enrollments, or of rows with their ``pk``, ``status`` and ``course_id``.
+    """
     waiting = [e for e in enrollments if e.status == Status.WAITLISTED]
     if not waiting:
         return {}
@@ -46,16 +50,66 @@ def waitlist_positions(enrollments: list[Enrollment]) -> dict:
 
 @dataclass
 class TermGroup:
+    """A term of a student's transcript: its rows of values (``TRANSCRIPT_FIELDS``), and its enrollments built
+    from them only when asked for (a term whose block comes from the cache needs none)."""
+
     term: Term
-    enrollments: list[Enrollment] = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    waitlist_positions: dict = field(default_factory=dict)
+    now: datetime.datetime = field(default_factory=timezone.now)
+    # The term's block of My enrollments, when it comes rendered from the cache (enrollment.transcript_cache).
+    html: str = ""
 
     @property
     def enrolled_credits(self) -> int:
-        return sum(e.course.credits for e in self.enrollments if e.status == Status.ENROLLED)
+        return sum(row.course__credits for row in self.rows if row.status == Status.ENROLLED)
 
     @property
     def gpa(self) -> Decimal | None:
-        return grade_point_average([(e.grade, e.course.credits) for e in self.enrollments if e.grade])
+        return grade_point_average([(row.grade, row.course__credits) for row in self.rows if row.grade])
+
+    @cached_property
+    def leave_options(self) -> list[str]:
+        """Each row's ``leave_option``, in the order of the rows."""
+        return [leave_option_of(row.status, row.grade, self.term, self.now) for row in self.rows]
+
+    @property
+    def is_settled(self) -> bool:
+        """Over (no timetable any more), and no row that the student can leave with a form: its block shows
+        no button, so no CSRF token, and of what changes with time only the leave options, which
+        enrollment.transcript_cache fingerprints."""
+        return self.term.ends_on < timezone.localdate(self.now) and not any(
+            option in LEAVE_URL_NAMES for option in self.leave_options
+        )
+
+    @cached_property
+    def enrollments(self) -> list[Enrollment]:
+        """The term's enrollments with what each row shows worked out here (see ``student_transcript``)."""
+        enrollments = []
+        for row, option in zip(self.rows, self.leave_options, strict=True):
+            # Built from the row for the page to read: never saved.
+            course = Course(
+                id=row.course_id, code=row.course__code, title=row.course__title, credits=row.course__credits,
+                meeting_days=row.course__meeting_days, starts_at=row.course__starts_at, ends_at=row.course__ends_at,
+                term=self.term,
+            )
+            enrollment = Enrollment(
+                id=row.pk, status=row.status, grade=row.grade, waitlist_note=row.waitlist_note,
+                swap_for_id=row.swap_for_id, course=course,
+            )
+            enrollment.waitlist_position = self.waitlist_positions.get(enrollment.pk)
+            enrollment.course_url = course_url(course.code)
+            enrollment.schedule = course.schedule_display
+            enrollment.status_label = enrollment.get_status_display()
+            enrollment.leave_option = option
+            url_name = LEAVE_URL_NAMES.get(option)
+            enrollment.leave_url = course_url(course.code, url_name) if url_name else ""
+            enrollments.append(enrollment)
+        # A swap stays within its term (enrollment.swaps).
+        by_pk = {e.pk: e for e in enrollments}
+        for enrollment in enrollments:
+            enrollment.replaces = by_pk.get(enrollment.swap_for_id) if enrollment.is_waiting_swap else None
+        return enrollments
 
     @cached_property
     def week(self) -> Week | None:
@@ -71,14 +125,15 @@ class Transcript:
 
     @property
     def gpa(self) -> Decimal | None:
-        graded = [(e.grade, e.course.credits) for group in self.terms for e in group.enrollments if e.grade]
+        graded = [(row.grade, row.course__credits) for group in self.terms for row in group.rows if row.grade]
         return grade_point_average(graded)
 
 
-# What My enrollments shows of each enrollment, its course and its term: a
-# student with years of history reads and builds nothing more.
+# What My enrollments shows of each enrollment, its course and its term, read
+# as rows of values: a student with years of history reads and builds nothing
+# more, and no model instance for the terms that come rendered from the cache.
 TRANSCRIPT_FIELDS = (
-    "status", "grade", "waitlisted_at", "waitlist_note", "student_id", "course_id", "swap_for_id",
+    "pk", "status", "grade", "waitlist_note", "swap_for_id", "course_id",
     "course__code", "course__title", "course__credits", "course__meeting_days", "course__starts_at",
     "course__ends_at", "course__term_id", "course__term__name", "course__term__slug", "course__term__starts_on",
     "course__term__ends_on", "course__term__drop_deadline", "course__term__withdraw_deadline",
@@ -95,31 +150,28 @@ LEAVE_URL_NAMES = {
 def student_transcript(*, student) -> Transcript:
     """A student's enrollments grouped by term, newest term first: two queries at most.
 
-    Each enrollment comes with what its row shows, worked out once here
-    (``course_url``, ``schedule``, ``status_label``, ``leave_option`` and the
-    address of the form that does it, ``leave_url``): a template computes them
-    far more slowly, and a long history has dozens of rows. A waiting swap
-    knows the enrollment it replaces (``replaces``).
+    Each term's enrollments come with what their rows show, worked out once
+    there (``course_url``, ``schedule``, ``status_label``, ``leave_option``
+    and the address of the form that does it, ``leave_url``): a template
+    computes them far more slowly, and a long history has dozens of rows. A
+    waiting swap knows the enrollment it replaces (``replaces``).
     """
-    enrollments = list(Enrollment.objects.filter(student=student).with_course().only(*TRANSCRIPT_FIELDS))
-    positions = waitlist_positions(enrollments)
-    by_pk = {e.pk: e for e in enrollments}
+    rows = list(Enrollment.objects.filter(student=student).values_list(*TRANSCRIPT_FIELDS, named=True))
+    positions = waitlist_positions(rows)
     now = timezone.now()
     groups: dict = {}
-    for enrollment in sorted(enrollments, key=lambda e: (e.course.term.starts_on, e.course.code)):
-        course = enrollment.course
-        enrollment.waitlist_position = positions.get(enrollment.pk)
-        enrollment.replaces = by_pk.get(enrollment.swap_for_id) if enrollment.is_waiting_swap else None
-        enrollment.course_url = course_url(course.code)
-        enrollment.schedule = course.schedule_display
-        enrollment.status_label = enrollment.get_status_display()
-        enrollment.leave_option = leave_option(enrollment, now)
-        url_name = LEAVE_URL_NAMES.get(enrollment.leave_option)
-        enrollment.leave_url = course_url(course.code, url_name) if url_name else ""
-        groups.setdefault(course.term.pk, TermGroup(term=course.term)).enrollments.append(enrollment)
+    for row in sorted(rows, key=lambda row: (row.course__term__starts_on, row.course__code)):
+        group = groups.get(row.course__term_id)
+        if group is None:
+            term = Term(
+                id=row.course__term_id, name=row.course__term__name, slug=row.course__term__slug,
+                starts_on=row.course__term__starts_on, ends_on=row.course__term__ends_on,
+                drop_deadline=row.course__term__drop_deadline, withdraw_deadline=row.course__term__withdraw_deadline,
+            )
+            group = groups[row.course__term_id] = TermGroup(term=term, waitlist_positions=positions, now=now)
+        group.rows.append(row)
     ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)
     return Transcript(terms=ordered)
-
 
 
 @dataclass

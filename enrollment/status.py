@@ -28,11 +28,15 @@ def leave_option(enrollment, now=None) -> str:
     may then withdraw them); "" for an enrollment there is nothing to leave
     (dropped, withdrawn or graded).
     """
-    if enrollment.status == Status.WAITLISTED:
+    return leave_option_of(enrollment.status, enrollment.grade, enrollment.course.term, now)
+
+
+def leave_option_of(status: str, grade: str, term, now=None) -> str:
+    """``leave_option`` from an enrollment's status and grade and its course's term (a row of values will do)."""
+    if status == Status.WAITLISTED:
         return "leave_waitlist"
-    if enrollment.status != Status.ENROLLED or enrollment.grade:
+    if status != Status.ENROLLED or grade:
         return ""
-    term = enrollment.course.term
     now = now or timezone.now()
     if term.is_drop_open(now):
         return "drop"

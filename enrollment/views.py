@@ -23,6 +23,7 @@ from .selectors import active_holds, student_enrollments, student_term_summary, 
 from .services import EnrollmentError, enrollment_create, enrollment_drop, enrollment_withdraw
 from .status import leave_option
 from .swaps import enrollment_swap, swap_options
+from .transcript_cache import settled_term_blocks
 
 
 @require_safe
@@ -40,8 +41,10 @@ def home(request):
 @login_required
 @require_safe
 def my_enrollments(request):
+    transcript = student_transcript(student=request.user)
+    settled_term_blocks(student=request.user, transcript=transcript)
     return render(request, "enrollment/my_enrollments.html", {
-        "transcript": student_transcript(student=request.user), "page_url": request.path,
+        "transcript": transcript, "page_url": request.path,
         "registrar_office": settings.REGISTRAR_OFFICE,
     })
 
