@@ -1,11 +1,14 @@
+from collections.abc import Sequence
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .models import MAX_CREDITS, MIN_CREDITS
-from .selectors import term_options
+from .selectors import TermOption
 
 ORDERINGS = {
     "code": ("code",),
@@ -48,14 +51,17 @@ class CourseFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, term_options: Sequence[TermOption] | None = None, **kwargs):
         # Labels sit above or beside their fields in the filter bar: no colon.
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        # Read once per form: callable choices are called again each time they are read.
-        options = term_options()
-        self.term_ids = {option.slug: option.id for option in options}
-        self.fields["term"].choices = [("", _("All terms"))] + [(option.slug, option.name) for option in options]
+        # Read once per form (callable choices are called again each time they
+        # are read), or given: catalog.fragments builds the form from its key.
+        self.term_options = tuple(selectors.term_options() if term_options is None else term_options)
+        self.term_ids = {option.slug: option.id for option in self.term_options}
+        self.fields["term"].choices = [("", _("All terms"))] + [
+            (option.slug, option.name) for option in self.term_options
+        ]
 
     @property
     def term_name(self) -> str:

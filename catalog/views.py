@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from .forms import CourseFilterForm
+from .fragments import course_rows, filter_bar
 from .models import Course, normalize_course_code
 from .selectors import course_prerequisites, term_in_enrollment, with_terms
 from .signals import course_page_sections
@@ -28,7 +29,8 @@ def course_list(request):
         request,
         "catalog/course_list.html",
         {
-            "form": form, "page": page, "courses": page.object_list, "query": query.urlencode(),
+            "form": form, "filters": filter_bar(form), "page": page, "courses": page.object_list,
+            "rows": course_rows(page.object_list), "query": query.urlencode(),
             "all_terms_query": all_terms.urlencode(),
         },
     )

@@ -12,8 +12,11 @@ any other template, or one of these that an app overrides, is rendered by
 Django's templates as before.
 """
 
+import html
+
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
@@ -32,12 +35,21 @@ INPUTS = {f"django/forms/widgets/{name}.html" for name in (
 
 def _value(value) -> str:
     """``{{ value }}``: localised and escaped."""
+    if isinstance(value, Promise):
+        value = str(value)  # a translation: text, with nothing to localise
+    if isinstance(value, str):
+        return _escaped(value)
     return conditional_escape(localize(template_localtime(value)))
 
 
 def _string(value) -> str:
     """``{{ value|stringformat:'s' }}``: formatted with %s, escaped unless it was safe."""
-    return conditional_escape(value if isinstance(value, str) else "%s" % (value,))  # noqa: UP031 (as the filter formats)
+    return _escaped(value if isinstance(value, str) else "%s" % (value,))  # noqa: UP031 (as the filter formats)
+
+
+def _escaped(text: str) -> str:
+    """``conditional_escape(text)`` without its checks for lazy text, which a str is not."""
+    return text.__html__() if hasattr(text, "__html__") else html.escape(text)
 
 
 def _attrs(attrs: dict) -> str:

@@ -14,7 +14,7 @@ from school.form_rendering import WidgetRenderer
 class EveryWidgetForm(forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={
         "placeholder": 'Say "hi" <b>', "autofocus": True, "disabled": False, "aria-describedby": "name-help",
-        "data-safe": mark_safe("<i>kept</i>"),
+        "data-safe": mark_safe("<i>kept</i>"), "title": gettext_lazy("First & <last> name"),
     }))
     email = forms.EmailField(initial="ada&co@example.edu")
     password = forms.CharField(widget=forms.PasswordInput(render_value=True))
@@ -23,7 +23,9 @@ class EveryWidgetForm(forms.Form):
     remember = forms.BooleanField(required=False, initial=True)
     search = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "search"}))
     day = forms.DateField(initial=datetime.date(2026, 11, 30))
-    term = forms.ChoiceField(choices=[("", gettext_lazy("All terms")), ("fall-2026", "Fall <2026> & \"more\"")])
+    term = forms.ChoiceField(choices=[
+        ("", gettext_lazy("All terms")), ("fall-2026", "Fall <2026> & \"more\""), ("safe", mark_safe("<b>Safe</b>")),
+    ])
     credits = forms.TypedChoiceField(coerce=int, choices=[("", "Any")] + [(n, n) for n in range(1, 11)])
     grouped = forms.ChoiceField(choices=[
         ("Sciences", [("cs", "Computing"), ("math", "Maths")]), ("Arts", [("art", "Art")]), ("none", "Neither"),
