@@ -26,18 +26,20 @@ values) and its value; for a field that leads an index:
   every ``_id`` of the collection is an ObjectId of one class: the keys then
   differ only by the hexadecimal id, and the first and last key say so.
 
-The page is then ``ORDER BY`` those index columns (and the key), which
-SQLite answers by walking the index and stopping at the page. Anything else
-is left to mongoeco. The answers are kept in mongoeco's own per-collection
+Where an index's fields are the filter's equalities then the sort field (as
+MongoDB would use it), the page is then ``ORDER BY`` those index columns
+(and the key), which SQLite answers by walking the index and stopping at the
+page. Anything else is left to mongoeco. The answers are kept in mongoeco's own per-collection
 feature cache, emptied at each write, and found again by a few index seeks.
 Tests: ``tests/test_sorting.py``.
 """
 
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
+from mongoeco.core.query_plan import AndCondition, EqualsCondition, MatchAll
 from mongoeco.engines._sqlite_fast_paths import build_select_statement_with_custom_order
 from mongoeco.engines.sqlite_query import json_path_for_field, type_expression_sql, value_expression_sql
 
-from .speed import _PLAIN_FIELD, _any_document, _leads_an_index
+from .speed import _PLAIN_FIELD, _any_document, _fast_path_index, _leads_an_index
 
 # Tags whose values mongoeco sorts only in Python: numbers kept as objects, bytes, undefined.
 _PYTHON_SORTED_TAGS = ("int64", "decimal", "decimal128", "decimal128_public", "bytes", "undefined")
@@ -57,7 +59,7 @@ class IndexedSorts:
         return self._plan_has_array_traversing_paths(db_name, coll_name, plan)
 
     def _build_scalar_sort_select_sql(self, db_name, coll_name, plan, *, select_clause, sort, skip, limit, hint):
-        order = _index_order(self, db_name, coll_name, sort) if hint is None and sort else None
+        order = _index_order(self, db_name, coll_name, plan, sort) if hint is None and sort else None
         if order is None:
             return super()._build_scalar_sort_select_sql(
                 db_name, coll_name, plan, select_clause=select_clause, sort=sort, skip=skip, limit=limit, hint=hint,
@@ -74,20 +76,52 @@ class IndexedSorts:
         )
 
 
-def _index_order(engine, db_name, coll_name, sort) -> str | None:
-    """The ORDER BY for ``[(field, d)]`` or ``[(field, d), ("_id", d)]``, or None."""
+def _index_order(engine, db_name, coll_name, plan, sort) -> str | None:
+    """The ORDER BY for ``[(field, d)]`` or ``[(field, d), ("_id", d)]``, or None.
+
+    Only where an index serves the filter and the order together, as MongoDB
+    would use it: its fields are the filter's equalities, then the sort field.
+    Otherwise SQLite, which keeps no statistics, may walk the sort field's
+    index over the whole collection for a filter that another index finds in
+    one seek (a student's enrollment in a course, newest first: 270 ms among
+    137,000 instead of 3).
+    """
     sort = list(sort)
     if len(sort) > 2 or (len(sort) == 2 and sort[1][0] != "_id") or any(d not in (1, -1) for _, d in sort):
         return None
     field, direction = sort[0]
+    equalities = _equality_fields(plan)
+    if field == "_id" or equalities is None or not _index_serves(engine, db_name, coll_name, equalities, field):
+        return None
     kinds = [_indexed_kind(engine, db_name, coll_name, name) for name, _ in sort]
-    if field == "_id" or kinds[0] not in (DATE, STRING) or not all(kinds):
+    if kinds[0] not in (DATE, STRING) or not all(kinds):
         return None
     order = "ASC" if direction == 1 else "DESC"
     terms = [f"{type_expression_sql(field)} {order}", f"{value_expression_sql(field)} {order}"]
     if len(sort) == 2:
         terms.append(f"documents.storage_key {'ASC' if sort[1][1] == 1 else 'DESC'}")
     return " ORDER BY " + ", ".join(terms)
+
+
+def _equality_fields(plan) -> frozenset | None:
+    """The plain fields a filter sets equal to a value (empty for no filter), or
+    None when it says anything else."""
+    if isinstance(plan, MatchAll):
+        return frozenset()
+    clauses = plan.clauses if isinstance(plan, AndCondition) else (plan,)
+    if not all(isinstance(clause, EqualsCondition) and _PLAIN_FIELD.match(clause.field) for clause in clauses):
+        return None
+    return frozenset(clause.field for clause in clauses)
+
+
+def _index_serves(engine, db_name, coll_name, equalities: frozenset, field: str) -> bool:
+    return any(
+        _fast_path_index(index)
+        and len(index["fields"]) > len(equalities)
+        and frozenset(index["fields"][: len(equalities)]) == equalities
+        and index["fields"][len(equalities)] == field
+        for index in engine._load_indexes(db_name, coll_name)
+    )
 
 
 def _indexed_kind(engine, db_name, coll_name, field) -> str | None:

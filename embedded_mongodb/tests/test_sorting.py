@@ -114,3 +114,30 @@ def test_a_page_of_a_filtered_list_sorted_on_a_string_after_a_write_walks_the_in
             "C00001", "C00003", "C00005"
         ]
         assert len(sqlite_steps) < 6000
+
+
+@pytest.mark.emulator
+def test_a_filter_another_index_finds_is_not_walked_in_the_sort_fields_order(embedded_collection, sqlite_steps):
+    """A student's enrollment in a course, newest first (Django's first() on the
+    Meta ordering, with the enrollment's indexes): SQLite walked the date index
+    over the whole collection to find it; the (student, course) index finds it
+    in one seek."""
+    every_id = {"$gte": ObjectId("0" * 24), "$lte": ObjectId("f" * 24)}
+    embedded_collection.create_index([("created_at", -1), ("_id", -1)])
+    embedded_collection.create_index(
+        [("student", 1), ("course", 1)], unique=True, partialFilterExpression={"student": every_id, "course": every_id}
+    )
+    embedded_collection.create_index([("course", 1), ("status", 1), ("waitlisted_at", 1)])
+    embedded_collection.create_index([("student", 1), ("status", 1)])
+    students, courses = [ObjectId() for _ in range(1200)], [ObjectId() for _ in range(5)]
+    start = datetime.datetime(2026, 1, 5)
+    embedded_collection.insert_many([
+        {"student": students[n // 5], "course": courses[n % 5], "status": "enrolled", "waitlisted_at": None,
+         "created_at": start + datetime.timedelta(minutes=n)}
+        for n in range(6000)
+    ])
+    embedded_collection.update_one({}, {"$set": {"note": 1}})
+    sqlite_steps.clear()
+    found = page(embedded_collection, {"created_at": -1, "_id": -1}, 1, {"student": students[7], "course": courses[3]})
+    assert [(doc["student"], doc["course"]) for doc in found] == [(students[7], courses[3])]
+    assert len(sqlite_steps) < 6000
