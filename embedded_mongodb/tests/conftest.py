@@ -87,6 +87,31 @@ def serve_in_process(data_path):
 
 
 @pytest.fixture(scope="module")
+def database(new_database, request):
+    """A database of the test module's own, named after it (test_speed: speed)."""
+    return new_database(_module_name(request))
+
+
+@pytest.fixture
+def collection(database):
+    """A new collection, on the server the test talks to (a real MongoDB too)."""
+    return database[f"c{next(_collection_numbers)}"]
+
+
+@pytest.fixture
+def embedded_collection(in_process, request):
+    """A new collection on the embedded server running in this process."""
+    return in_process[_module_name(request)][f"c{next(_collection_numbers)}"]
+
+
+_collection_numbers = itertools.count()
+
+
+def _module_name(request) -> str:
+    return request.module.__name__.rpartition(".")[2].removeprefix("test_")
+
+
+@pytest.fixture(scope="module")
 def in_process(tmp_path_factory):
     with serve_in_process(tmp_path_factory.mktemp("in_process") / "db.sqlite3") as mongo_client:
         yield mongo_client

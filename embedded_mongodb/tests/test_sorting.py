@@ -7,32 +7,13 @@ order, ties and types included, and run against a real MongoDB too; the
 """
 
 import datetime
-import itertools
 
 import pytest
 from bson import ObjectId
 
-_collection_numbers = itertools.count()
-# Django's order_by() sends each sort field to itself first.
-IDENTITY = {"$addFields": {"at": "$at", "_id": "$_id"}}
-
-
-@pytest.fixture(scope="module")
-def database(new_database):
-    return new_database("sorting")
-
-
-@pytest.fixture
-def collection(database):
-    return database[f"c{next(_collection_numbers)}"]
-
-
-@pytest.fixture
-def embedded_collection(in_process):
-    return in_process.sorting[f"c{next(_collection_numbers)}"]
-
 
 def page(collection, sort: dict, limit: int, match: dict | None = None) -> list:
+    """A page as Django asks for it: each sort field set to itself, then $sort and $limit."""
     pipeline = [{"$match": match}] if match else []
     fields = {"$addFields": {name: f"${name}" for name in sort}}
     return list(collection.aggregate([*pipeline, fields, {"$sort": sort}, {"$limit": limit}]))

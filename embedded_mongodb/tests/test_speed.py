@@ -11,7 +11,6 @@ instructions, query plans compiled. No Django settings are needed.
 
 import datetime
 import inspect
-import itertools
 
 import pytest
 from bson import Decimal128, Int64, ObjectId
@@ -21,23 +20,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from embedded_mongodb import speed
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
-
-_collection_numbers = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def database(new_database):
-    return new_database("speed")
-
-
-@pytest.fixture
-def collection(database):
-    return database[f"c{next(_collection_numbers)}"]
-
-
-@pytest.fixture
-def embedded_collection(in_process):
-    return in_process.speed[f"c{next(_collection_numbers)}"]
 
 
 def refused(collection, document) -> bool:
