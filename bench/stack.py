@@ -82,12 +82,7 @@ def gunicorn(env: dict, workers: int | None = 2, threads: int | None = 4, *, app
             wait_until_up(base, process)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)  # gunicorn gives its workers 30 s to finish their requests
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)  # gunicorn gives its workers 30 s to finish their requests
 
 
 @contextmanager
@@ -101,12 +96,17 @@ def task_worker(env: dict, *, app: Path = ROOT):
     try:
         yield process
     finally:
-        process.terminate()  # it stops after the task it is running
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)  # it stops after the task it is running
+
+
+def stop(process, patience: float = 60) -> None:
+    """Ask a process to stop (TERM), and kill it after ``patience`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_until_up(base: str, process, timeout: float = 60) -> None:

@@ -29,8 +29,9 @@ values) and its value; for a field that leads an index:
 Where an index's fields are the filter's equalities then the sort field (as
 MongoDB would use it), the page is then ``ORDER BY`` those index columns
 (and the key), which SQLite answers by walking the index and stopping at the
-page. Anything else is left to mongoeco. The answers are kept in mongoeco's own per-collection
-feature cache, emptied at each write, and found again by a few index seeks.
+page. Anything else is left to mongoeco. The answers are kept in mongoeco's
+own per-collection feature cache, emptied at each write, and found again by
+a few index seeks.
 Tests: ``tests/test_sorting.py``.
 """
 
@@ -144,19 +145,26 @@ def _indexed_kind(engine, db_name, coll_name, field) -> str | None:
 def _field_kind(engine, db_name, coll_name, field) -> str | None:
     tag, value = type_expression_sql(field), value_expression_sql(field)
     path = "'" + json_path_for_field(field).replace("'", "''") + "'"
-    # Each condition is one range of the index (an OR would read the whole of it).
-    needs_python = [
-        (f"{tag} = '' AND {value} >= '[' AND {value} < '\\' AND json_type(document, {path}) = 'array'", ()),
-        (f"{tag} = '' AND {value} >= '{{' AND {value} < '|' AND json_type(document, {path}) = 'object'", ()),
-        (f"{tag} IN ({', '.join('?' * len(_PYTHON_SORTED_TAGS))})", _PYTHON_SORTED_TAGS),
-    ]
-    if any(_any_document(engine, db_name, coll_name, *condition) for condition in needs_python):
+    # Arrays and tags through IndexedReads' own index-backed checks (cached
+    # like these answers); plain objects by their range of the index.
+    if (
+        engine._field_is_top_level_array_in_collection(db_name, coll_name, field)
+        or any(
+            engine._field_contains_tagged_value_type_in_collection(db_name, coll_name, field, python_sorted)
+            for python_sorted in _PYTHON_SORTED_TAGS
+        )
+        or _any_document(
+            engine, db_name, coll_name,
+            f"{tag} = '' AND {value} >= '{{' AND {value} < '|' AND json_type(document, {path}) = 'object'",
+        )
+    ):
         return None
     first, last = (_edge(engine, db_name, coll_name, tag, order) for order in ("ASC", "DESC"))
     if first is None or first != last:
         return "other"
     if first == DATE:
         return DATE
+    # Each condition is one range of the index (an OR would read the whole of it).
     not_strings = (f"{tag} = '' AND {value} IS NULL", f"{tag} = '' AND {value} < ''")
     if first == "" and not any(_any_document(engine, db_name, coll_name, condition) for condition in not_strings):
         return STRING

@@ -12,7 +12,7 @@ so that no figure joins every enrollment or event of the school's past to
 its course before keeping the term's: on MongoDB as on the embedded server
 that grew with the years of history (5 s a view on the benchmark's small
 school while enrollments changed).
-Nothing here writes. TermDashboard also shapes its figures for the page:
+Nothing here writes to the database. TermDashboard also shapes its figures for the page:
 the charts (school.charts) and the sentences said in their place.
 """
 
@@ -43,6 +43,21 @@ UNDERFILLED_SHOWN = 10
 # "Under a quarter full": enrolled * 4 < capacity, in integers.
 UNDERFILLED_QUARTERS = 4
 COURSE_COLUMNS = ("code", "title", "capacity", "enrolled_count", "waitlist_count")
+
+# Registrars reload the admin home all day, and on registration day every
+# enroll changes the figures, so each view would aggregate the term afresh. A
+# glance a minute old serves (the lists behind each figure are live), and no
+# view works it out itself: the task worker does (refresh_term_dashboard).
+# Aggregating a large school's term takes well under a second on MongoDB, but
+# over a minute on the embedded server, past what gunicorn lets a request live.
+CACHE_SECONDS = 60
+# Where the working-out is slow, the figures are kept longer: the dashboard
+# never takes more than a tenth of the database's time from the students.
+WORK_SHARE = 0.1
+# The last figures stay this long to be shown while the worker works out new ones.
+STALE_SECONDS = 24 * 3600
+# Longer than a working-out ever waits and takes: if the worker died, a later view queues it again.
+QUEUED_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,7 @@ class TermDashboard:
     # Holds are on the student, not the term: every student with one.
     with_active_holds: int
     computed_at: datetime.datetime = field(default_factory=timezone.now)
-    renewed_every: int = 60  # seconds (refresh_term_dashboard sets it)
+    renewed_every: int = CACHE_SECONDS  # seconds (refresh_term_dashboard sets it)
 
     @property
     def total(self) -> Department:
@@ -134,22 +149,6 @@ class TermDashboard:
 
 def _short_date(day: datetime.date) -> str:
     return f"{day:%b} {day.day}"
-
-
-# Registrars reload the admin home all day, and on registration day every
-# enroll changes the figures, so each view would aggregate the term afresh. A
-# glance a minute old serves (the lists behind each figure are live), and no
-# view works it out itself: the task worker does (refresh_term_dashboard).
-# Aggregating a large school's term takes well under a second on MongoDB, but
-# over a minute on the embedded server, past what gunicorn lets a request live.
-CACHE_SECONDS = 60
-# Where the working-out is slow, the figures are kept longer: the dashboard
-# never takes more than a tenth of the database's time from the students.
-WORK_SHARE = 0.1
-# The last figures stay this long to be shown while the worker works out new ones.
-STALE_SECONDS = 24 * 3600
-# Longer than a working-out ever waits and takes: if the worker died, a later view queues it again.
-QUEUED_SECONDS = 600
 
 
 def cache_key(term: TermOption) -> str:
