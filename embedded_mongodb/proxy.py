@@ -39,7 +39,9 @@ class EmbeddedExecutor(WireCommandExecutor):
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._users = users
-        self._cached_execute = QueryCache().wrap(self._counting_execute)
+        cache = QueryCache(self._client.mongodb_dialect)
+        self._client._engine.document_watchers.append(cache.document_written)
+        self._cached_execute = cache.wrap(self._counting_execute)
 
     def _build_request_context(self, body, **kwargs):
         if "setParameter" in body and AGGREGATION_BUDGET in body:

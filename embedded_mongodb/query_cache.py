@@ -7,31 +7,44 @@ first page). Real MongoDB answers those from its cache in microseconds; this
 gives the embedded server the same property for reads that repeat (what it
 saved: ``docs/performance.md``).
 
-Correctness rests on one rule: an answer is reused only while no command
-that could change what it read has run since, or is running.
+Correctness rests on one rule: an answer is reused only while no write that
+could change what it read has run since, or is running.
 
-- Every command that is not a known read counts as a write. One aimed at a
-  collection (insert, update, delete, findAndModify, index and collection
-  commands) changes that collection's version; any other (transactions'
-  commit and abort, renames, ``$out``/``$merge`` pipelines, anything unknown)
-  changes every version, in every database. A write changes them when it starts and again when it
-  ends, so a read that overlaps a write in any way is never stored.
 - A read depends on its collection and on every collection its pipeline
-  names (``$lookup``/``$graphLookup`` ``from``, ``$unionWith``), and is stored
-  with their versions as they were when it started, only if they are still
-  the same when it ends. A pipeline naming a collection other than by its
-  plain name (another database's) is not cached.
+  names (``$lookup``/``$graphLookup`` ``from``, ``$unionWith``). A pipeline
+  naming a collection other than by its plain name (another database's) is
+  not cached.
+- On some of those collections an answer depends on a few documents only:
+  - on its own collection, when every document of the answer comes from one
+    that meets the conditions of the read's filter on its own fields (a
+    ``find``'s filter, or a pipeline's first ``$match`` with only joins before
+    it): the answer depends on the documents that meet them;
+  - on a joined collection that the join read by primary key
+    (``speed._load_collection_documents`` tells :func:`record_join` which
+    keys: every ``select_related()`` is such a join): it depends on the
+    documents with those keys, found or not. A join that no document
+    reached (a course without prerequisites) depends on none.
+  The engine reports every document it writes, before and after
+  (:mod:`.document_writes`); an answer is forgotten when a written document
+  has one of its keys, or met its conditions before or after the write.
+  Such a reach is kept per collection, indexed by one equality of the
+  conditions (``student_id``...) so that a write checks only the answers
+  its documents may meet.
+- On any other collection it depends on every document: any document
+  written there, any write of unknown reach, forgets it.
+- The commands that write documents (insert, update, delete, findAndModify)
+  forget through the documents they write. Any other command that is not a
+  known read counts as a write of all it names: one aimed at a collection
+  (index and collection commands) forgets every answer about that
+  collection; any other (transactions' commit and abort, renames,
+  ``$out``/``$merge`` pipelines, anything unknown) forgets every answer.
+- Every write marks its collections when it starts and when it ends, and
+  every document written marks its own: a read that overlaps one of those
+  marks on a collection it reads is never stored.
 - Reads inside a transaction bypass the cache (they must see the
   transaction's own writes), as do reads whose answer depends on the clock or
   chance (``$$NOW``, ``$rand``, ``$sample``...), with one exception: Django
   adds ``$$NOW`` to its count pipelines and projects it away unused.
-- One exception to the joined collections: when an empty answer is asked
-  again and only a joined collection changed since, and no document of the
-  pipeline's own collection meets its filter's conditions on that
-  collection's fields (a probe: one ``$match`` with ``$limit: 1``), the
-  answer is stored as depending on its own collection alone. A course
-  without prerequisites is asked for them at every enrollment, and every
-  enrollment writes the course collection they are joined with.
 - Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
   are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
   first out.
@@ -40,18 +53,28 @@ Used by :class:`.proxy.EmbeddedExecutor`; the tests in
 ``tests/test_query_cache.py`` fail without it.
 """
 
-import copy
-from collections import OrderedDict
+import contextvars
+import threading
+from collections import OrderedDict, defaultdict
 from typing import NamedTuple
 
+import bson
+from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
+from mongoeco.compat import MONGODB_DIALECT_70
 from mongoeco.core.aggregation.runtime import _require_unwind_spec
+from mongoeco.core.bson_ordering import bson_equality_key
+from mongoeco.core.filtering import QueryEngine
 from mongoeco.errors import OperationFailure
+
+from .document_writes import DocumentWrite
 
 MAX_DOCUMENTS = 1000
 # Documents held in all answers together (a few tens of MB at most).
 MAX_CACHED_DOCUMENTS = 20_000
 
 READS = frozenset({"find", "aggregate", "count", "distinct"})
+# The filter of a read's own documents, by command.
+READ_FILTERS = {"find": "filter", "count": "query", "distinct": "query"}
 # Commands that change no stored document.
 HARMLESS = frozenset({
     "buildInfo", "buildinfo", "collStats", "connectionStatus", "dbStats", "endSessions", "explain",
@@ -59,10 +82,9 @@ HARMLESS = frozenset({
     "killCursors", "listCollections", "listCommands", "listDatabases", "listIndexes", "ping", "saslContinue",
     "saslStart", "serverStatus", "startSession", "whatsmyuri",
 })
-COLLECTION_WRITES = frozenset({
-    "collMod", "create", "createIndexes", "delete", "drop", "dropIndexes", "findAndModify", "findandmodify",
-    "insert", "update",
-})
+# Commands that change documents only: the engine reports each document they write.
+DOCUMENT_WRITES = frozenset({"delete", "findAndModify", "findandmodify", "insert", "update"})
+COLLECTION_WRITES = frozenset({"collMod", "create", "createIndexes", "drop", "dropIndexes"})
 VOLATILE = frozenset({
     "$$NOW", "$$CLUSTER_TIME", "$$USER_ROLES", "$rand", "$sample", "$sampleRate", "$currentOp",
     "$listSessions", "$listLocalSessions", "$collStats", "$indexStats", "$planCacheStats", "$changeStream",
@@ -71,21 +93,129 @@ VOLATILE = frozenset({
 # Fields of a command that identify the caller or the moment, not the question.
 UNKEYED = frozenset({"lsid", "$clusterTime", "$readPreference", "$db"})
 EVERYTHING = None
+EVERYWHERE = (None, None)
+
+
+class _AllDocuments:
+    def __repr__(self):
+        return "ALL"
+
+
+# The reach of an answer that any document of a collection can change.
+ALL = _AllDocuments()
+
+
+class _Conditions(NamedTuple):
+    """The reach of an answer whose documents all come from ones that meet ``spec``."""
+
+    spec: dict
+    # (field, equality keys): the documents reached have one of these values at this top-level field.
+    pin: tuple | None
 
 
 class _Entry(NamedTuple):
-    names: tuple  # the collections the answer depends on
+    names: tuple  # the collections any document of which can change the answer
     versions: tuple  # theirs when it was read (the server-wide one first)
+    reaches: tuple  # (collection, reach) of those where only some documents can
     answer: dict
     documents: int
 
 
-class QueryCache:
+class _Watch:
+    """The answers that depend on some documents of one collection, by what reaches them."""
+
     def __init__(self):
+        self.by_key = defaultdict(set)  # storage key -> answers
+        self.by_pin = defaultdict(lambda: defaultdict(set))  # field -> equality key -> answers
+        self.unpinned = set()
+
+    def add(self, answer, reach):
+        if isinstance(reach, frozenset):
+            for key in reach:
+                self.by_key[key].add(answer)
+        elif reach.pin is None:
+            self.unpinned.add(answer)
+        else:
+            field, keys = reach.pin
+            for key in keys:
+                self.by_pin[field][key].add(answer)
+
+    def discard(self, answer, reach):
+        # Empty sets go too: over a day, every student's id would stay behind.
+        if isinstance(reach, frozenset):
+            for key in reach:
+                _discard(self.by_key, key, answer)
+        elif reach.pin is None:
+            self.unpinned.discard(answer)
+        else:
+            field, keys = reach.pin
+            for key in keys:
+                _discard(self.by_pin[field], key, answer)
+            if not self.by_pin[field]:
+                del self.by_pin[field]
+
+    def __bool__(self):
+        return bool(self.by_key or self.by_pin or self.unpinned)
+
+    def reached_by(self, write: DocumentWrite, dialect, answers: dict) -> set:
+        found = set(self.by_key.get(write.storage_key, ()))
+        if not self.by_pin and not self.unpinned:
+            return found
+        images = [write.decode(payload) for payload in (write.before, write.after) if payload is not None]
+        candidates = set(self.unpinned)
+        for field, by_value in self.by_pin.items():
+            for image in images:
+                if field not in image:
+                    continue
+                value = image[field]
+                if isinstance(value, list):
+                    # An array meets an equality through any element: every pinned answer may be reached.
+                    for keyed in by_value.values():
+                        candidates |= keyed
+                else:
+                    candidates |= by_value.get(_equality_key(value), set())
+        for answer in candidates - found:
+            reach = dict(answers[answer].reaches).get(write.coll_name)
+            if reach is not None and any(_meets(image, reach.spec, dialect) for image in images):
+                found.add(answer)
+        return found
+
+
+def _discard(answers_by_key, key, answer):
+    answers = answers_by_key.get(key)
+    if answers is not None:
+        answers.discard(answer)
+        if not answers:
+            del answers_by_key[key]
+
+
+_joins = contextvars.ContextVar("joined_documents_read", default=None)
+
+
+def record_join(collection: str, storage_keys) -> None:
+    """What the read under way joined from ``collection``: the primary keys
+    it looked up (found or not), or ``ALL``. No read under way: nothing."""
+    reads = _joins.get()
+    if reads is None:
+        return
+    known = reads.get(collection, frozenset())
+    reads[collection] = ALL if storage_keys is ALL or known is ALL else known | frozenset(storage_keys)
+
+
+class QueryCache:
+    def __init__(self, dialect=MONGODB_DIALECT_70):
         # key -> _Entry, least recently used first
         self.entries: OrderedDict = OrderedDict()
         self.documents = 0
+        # (db, collection), or EVERYWHERE -> changes that reach every answer about it
         self.versions: dict = {}
+        # (db, collection), or EVERYWHERE -> writes started or ended, documents written
+        self.marks: dict = {}
+        # (db, collection) -> _Watch
+        self.watches: dict = defaultdict(_Watch)
+        self.dialect = dialect
+        # Bulk inserts report their documents from mongoeco's worker threads.
+        self._lock = threading.Lock()
 
     def wrap(self, execute):
         """``execute_prepared`` of mongoeco's wire executor, answering repeated reads from memory."""
@@ -95,71 +225,124 @@ class QueryCache:
             if plan is None:
                 return await execute(context)
             kind, names = plan
-            if kind == "write":
-                self._bump(context.db_name, names)
+            if kind != "read":
+                self._written(context.db_name, names, whole=kind == "write")
                 try:
                     return await execute(context)
                 finally:
-                    self._bump(context.db_name, names)
+                    self._written(context.db_name, names, whole=kind == "write")
             key = (context.db_name, _key(context.command_document))
-            before = self._versions_of(context.db_name, names)
-            entry = self.entries.get(key)
-            if entry is not None and self._versions_of(context.db_name, entry.names) == entry.versions:
-                self.entries.move_to_end(key)
-                return _copy(entry.answer)
-            result = await execute(context)
-            if self._versions_of(context.db_name, names) != before or not _complete(result):
+            with self._lock:
+                entry = self.entries.get(key)
+                if entry is not None and self._versions_of(context.db_name, entry.names) == entry.versions:
+                    self.entries.move_to_end(key)
+                    return _copy(entry.answer)
+                before = self._versions_of(context.db_name, names), self._marks_of(context.db_name, names)
+            joins = _joins.set({})
+            try:
+                result = await execute(context)
+                joined = _joins.get()
+            finally:
+                _joins.reset(joins)
+            if not _complete(result):
                 return result
-            # Only a joined collection changed since the last answer, and the
-            # collection read first holds nothing the filter asks for: nothing
-            # joined can reach the answer until that one changes.
-            if (
-                entry is not None and len(names) > 1 and entry.versions[:2] == before[:2] and _empty(result)
-                and await self._base_is_empty(execute, context)
-                and self._versions_of(context.db_name, names[:1]) == before[:2]
-            ):
-                names, before = names[:1], before[:2]
-            self._store(key, names, before, result)
+            with self._lock:
+                if (self._versions_of(context.db_name, names), self._marks_of(context.db_name, names)) == before:
+                    self._store(key, context, names, before[0], joined, result)
             return result
 
         return execute_prepared
 
-    async def _base_is_empty(self, execute, context) -> bool:
-        """Whether no document of the pipeline's own collection passes the
-        conditions of its filter on that collection's fields."""
-        base = _base_filter(context.command_document.get("pipeline"))
-        if base is None:
-            return False
-        pipeline = [{"$match": base}, {"$limit": 1}, {"$project": {"_id": 1}}]
-        probe = copy.replace(
-            context,
-            command_document={**context.command_document, "pipeline": pipeline},
-            raw_body={**context.raw_body, "pipeline": pipeline},
-        )
-        answer = await execute(probe)
-        return _complete(answer) and _empty(answer)
+    def document_written(self, write: DocumentWrite) -> None:
+        """Forget the answers a written document can reach (the engine's report, :mod:`.document_writes`)."""
+        with self._lock:
+            if write.db_name is None:
+                self._bump(None, EVERYTHING)
+                return
+            self._bump(write.db_name, (write.coll_name,), forget=False)
+            name = (write.db_name, write.coll_name)
+            if write.storage_key is None:
+                self._forget_reaches(name)
+            elif (watch := self.watches.get(name)) is not None:
+                for key in watch.reached_by(write, self.dialect, self.entries):
+                    self._drop(key)
 
-    def _store(self, key, names, versions, result):
+    def _written(self, db_name, names, *, whole):
+        """A write command starts or ends: ``whole``, one that may change any
+        document of ``names`` (or of every collection) without reporting them."""
+        with self._lock:
+            if whole:
+                self._bump(db_name, names)
+            else:
+                self._mark(db_name, names)
+
+    def _store(self, key, context, names, versions, joined, result):
         if key in self.entries:
-            self.documents -= self.entries.pop(key).documents
+            self._drop(key)
+        reaches = _reaches(context, names, joined)
+        whole = tuple(name for name in names if reaches.get(name, ALL) is ALL)
+        kept = tuple((name, reach) for name, reach in reaches.items() if reach is not ALL)
+        positions = [0, *(1 + names.index(name) for name in whole)]
         size = len(result["cursor"]["firstBatch"]) if "cursor" in result else 1
-        self.entries[key] = _Entry(names, versions, _copy(result), size)
+        self.entries[key] = _Entry(whole, tuple(versions[i] for i in positions), kept, _copy(result), size)
+        for name, reach in kept:
+            self.watches[(context.db_name, name)].add(key, reach)
         self.documents += size
         while self.documents > MAX_CACHED_DOCUMENTS:
-            self.documents -= self.entries.popitem(last=False)[1].documents
+            self._drop(next(iter(self.entries)))
 
-    def _bump(self, db_name, names):
+    def _drop(self, key):
+        entry = self.entries.pop(key)
+        self.documents -= entry.documents
+        for name, reach in entry.reaches:
+            watch = self.watches.get((key[0], name))
+            if watch is not None:
+                watch.discard(key, reach)
+                if not watch:
+                    del self.watches[(key[0], name)]
+
+    def _forget_reaches(self, name):
+        watch = self.watches.pop(name, None)
+        if watch is None:
+            return
+        for key in [key for key, entry in self.entries.items() if key[0] == name[0]
+                    and any(collection == name[1] for collection, _ in entry.reaches)]:
+            self._drop(key)
+
+    def _bump(self, db_name, names, *, forget=True):
         # EVERYTHING: a command of unknown reach, in any database.
-        for key in [(None, None)] if names is EVERYTHING else [(db_name, name) for name in names]:
+        for key in [EVERYWHERE] if names is EVERYTHING else [(db_name, name) for name in names]:
             self.versions[key] = self.versions.get(key, 0) + 1
+            self.marks[key] = self.marks.get(key, 0) + 1
+            if forget and key != EVERYWHERE:
+                self._forget_reaches(key)
+
+    def _mark(self, db_name, names):
+        for name in names:
+            self.marks[(db_name, name)] = self.marks.get((db_name, name), 0) + 1
 
     def _versions_of(self, db_name, names):
-        return (self.versions.get((None, None), 0), *(self.versions.get((db_name, name), 0) for name in names))
+        return (self.versions.get(EVERYWHERE, 0), *(self.versions.get((db_name, name), 0) for name in names))
+
+    def _marks_of(self, db_name, names):
+        return (self.marks.get(EVERYWHERE, 0), *(self.marks.get((db_name, name), 0) for name in names))
+
+
+def _reaches(context, names, joined) -> dict:
+    """collection -> the documents of it that can change the answer: ALL, a
+    frozenset of primary keys, or the _Conditions they meet."""
+    own, *others = names
+    reaches = {name: joined.get(name, ALL) for name in others}
+    # A pipeline that also reads its own collection as a joined one depends on all of it.
+    reaches[own] = ALL if own in joined or own in others else _own_conditions(context)
+    return reaches
 
 
 def _plan(context):
-    """("read", collections) for a cacheable read, ("write", collections or EVERYTHING)
-    for a command that may change data, None for one that neither reads cacheably nor writes."""
+    """("read", collections) for a cacheable read, ("documents", collections) for
+    a command that writes documents only, ("write", collections or EVERYTHING)
+    for any other that may change data, None for one that neither reads
+    cacheably nor writes."""
     name, command = context.command_name, context.command_document
     target = command.get(name)
     if name in READS:
@@ -173,6 +356,8 @@ def _plan(context):
         return "read", (target, *sorted(joined))
     if name in HARMLESS:
         return None
+    if name in DOCUMENT_WRITES and isinstance(target, str):
+        return "documents", (target,)
     if name in COLLECTION_WRITES and isinstance(target, str):
         return "write", (target,)
     return "write", EVERYTHING
@@ -207,39 +392,97 @@ def _joined(pipeline) -> set[str] | None:
     return set(names) if all(isinstance(name, str) for name in names) else None
 
 
-# Stages that, given no documents, give the same answer whatever the joined
-# collections hold: a $lookup or $graphLookup reads only for the documents
-# that reach it. $unionWith and $documents bring in documents of their own.
+# Stages that pass on, drop or change only the documents that reach them
+# (a $lookup or $graphLookup reads for those documents only), adding none of
+# their own: $unionWith and $documents bring in documents of their own.
 _NO_DOCUMENTS_OF_THEIR_OWN = frozenset({
     "$lookup", "$unwind", "$match", "$addFields", "$set", "$project", "$unset", "$sort", "$limit", "$skip",
     "$count", "$group",
 })
 
 
-def _base_filter(pipeline) -> dict | None:
+def _own_conditions(context):
+    """The _Conditions that every document of a read's answer comes from a
+    document of its own collection meeting, or ALL."""
+    command = context.command_document
+    if "collation" in command:
+        return ALL
+    if context.command_name == "aggregate":
+        conjuncts = _own_match(command.get("pipeline"))
+    else:
+        conjuncts = _conjuncts(command.get(READ_FILTERS.get(context.command_name)), written=())
+    return _Conditions({"$and": conjuncts}, _pin(conjuncts)) if conjuncts else ALL
+
+
+def _own_match(pipeline) -> list[dict]:
     """The conditions of a pipeline's first ``$match`` on its own collection's
     fields, when only joins come before it (Django puts its select_related
-    ``$lookup`` stages first) and no stage brings in documents of its own;
-    otherwise None. Every document of the answer comes from a document of
-    the collection that meets these conditions: fields a ``$lookup`` or an
-    ``$unwind`` writes (and conditions on operators) are left out."""
+    ``$lookup`` stages first) and no stage brings in documents of its own.
+    Fields a ``$lookup`` or an ``$unwind`` writes are left out."""
     if not isinstance(pipeline, list) or not all(
         isinstance(stage, dict) and len(stage) == 1 and next(iter(stage)) in _NO_DOCUMENTS_OF_THEIR_OWN
         for stage in pipeline
     ):
-        return None
+        return []
     written = set()
     for stage in pipeline:
         (name, spec), = stage.items()
-        if name == "$match" and isinstance(spec, dict):
-            base = {field: condition for field, condition in spec.items()
-                    if not field.startswith("$") and field.split(".")[0] not in written}
-            return base or None
+        if name == "$match":
+            return _conjuncts(spec, written)
         paths = modified_paths(stage)
         if paths is None:
-            return None
+            return []
         written.update(path.split(".")[0] for path in paths)
+    return []
+
+
+def _conjuncts(spec, written) -> list[dict]:
+    """Conditions every document a filter matches meets, one field each: the
+    filter's own fields' and those of its top-level ``$and``, but for fields in ``written``."""
+    if not isinstance(spec, dict):
+        return []
+    found = []
+    for field, condition in spec.items():
+        if field == "$and" and isinstance(condition, list):
+            for clause in condition:
+                found += _conjuncts(clause, written)
+        elif isinstance(field, str) and not field.startswith("$") and field.split(".")[0] not in written:
+            found.append({field: condition})
+    return found
+
+
+def _pin(conjuncts) -> tuple | None:
+    """(field, equality keys) of the first condition that only documents with
+    one of a few strings or ObjectIds at a top-level field meet."""
+    for conjunct in conjuncts:
+        ((field, condition),) = conjunct.items()
+        if "." in field:
+            continue
+        if isinstance(condition, dict):
+            if len(condition) != 1:
+                continue
+            ((operator, operand),) = condition.items()
+            values = [operand] if operator == "$eq" else operand if operator == "$in" else None
+        else:
+            values = [condition]
+        if isinstance(values, list) and values and all(type(value) is str or _is_object_id(value) for value in values):
+            return field, frozenset(_equality_key(value) for value in values)
     return None
+
+
+def _is_object_id(value) -> bool:
+    return type(value) in OBJECT_ID_TYPES or type(value) is bson.ObjectId
+
+
+def _equality_key(value):
+    return bson_equality_key(value)
+
+
+def _meets(document, spec, dialect) -> bool:
+    try:
+        return QueryEngine.match(document, spec, dialect=dialect)
+    except Exception:  # A condition it cannot evaluate may be met: forget the answer.
+        return True
 
 
 def modified_paths(stage) -> tuple[str, ...] | None:
@@ -312,11 +555,6 @@ def _complete(result) -> bool:
         return True
     batch = cursor.get("firstBatch") if isinstance(cursor, dict) else None
     return isinstance(batch, list) and cursor.get("id") == 0 and len(batch) <= MAX_DOCUMENTS
-
-
-def _empty(result: dict) -> bool:
-    cursor = result.get("cursor")
-    return isinstance(cursor, dict) and cursor.get("firstBatch") == []
 
 
 def _copy(result: dict) -> dict:

@@ -61,7 +61,7 @@ from mongoeco.engines.sqlite_query import (
 )
 from mongoeco.engines.virtual_indexes import document_in_virtual_index
 
-from .query_cache import modified_paths, named_collections
+from .query_cache import ALL, modified_paths, named_collections, record_join
 
 
 class _Unsure(Exception):
@@ -711,13 +711,16 @@ async def _load_pushdown_source_documents(self, pipeline, *, dialect):
 
 
 async def _load_collection_documents(self, collection_name):
+    """A joined collection's documents, read by the keys that reach the join
+    where the pipeline allows it; the query cache learns which (record_join)."""
     plan = getattr(self, "_join_plan", None)
     if plan is None:
+        record_join(collection_name, ALL)
         return await _original_load_collection_documents(self, collection_name)
     if collection_name in plan.loaded:
         return plan.loaded[collection_name]
     source = plan.sources.get(collection_name)
-    documents = None
+    documents, reached = None, ALL
     if source is not None:
         origin, path, foreign = source
         keyed = plan.documents if origin == "source" else await _load_collection_documents(self, origin)
@@ -730,9 +733,9 @@ async def _load_collection_documents(self, collection_name):
             # No document reaches the join: reading for $in [] had cost a
             # scan of the whole collection, 3,000 courses for a student who
             # has none.
-            documents = []
+            documents, reached = [], ()
         elif foreign == "_id" and (storage_keys := _join_storage_keys(self._collection._engine, keys)) is not None:
-            documents = await _documents_with_storage_keys(self, collection_name, storage_keys)
+            documents, reached = await _documents_with_storage_keys(self, collection_name, storage_keys), storage_keys
         elif len(keys) <= _JOIN_KEY_LIMIT:
             # $in matches what a join on these keys matches (null matches missing, array elements).
             operation = aggregation_cursor.compile_find_operation(
@@ -743,6 +746,7 @@ async def _load_collection_documents(self, collection_name):
             documents = [document async for document in scan]
     if documents is None:
         documents = await _original_load_collection_documents(self, collection_name)
+    record_join(collection_name, reached)
     plan.loaded[collection_name] = documents
     return documents
 

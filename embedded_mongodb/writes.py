@@ -115,6 +115,7 @@ from mongoeco.errors import OperationFailure
 from mongoeco.types import EngineIndexRecord, default_index_name, index_fields, normalize_index_keys
 
 from .compat import without_distinct_indexes
+from .document_writes import watched_write, write_shape
 
 # --- 1. One shared SQLite index per entry table -------------------------------
 
@@ -154,8 +155,19 @@ class SharedIndexConnection(SQLiteConnection):
 
     # The ReaderPool this connection goes back to when closed (see part 5).
     pool = None
+    # Told of every document this connection writes (document_writes.WatchedWrites).
+    document_watchers = ()
+    decode_document = None
 
     def execute(self, sql, parameters=(), /):
+        if self.document_watchers and (shape := write_shape(sql)) is not None:
+            return watched_write(self, shape, sql, parameters, self._execute)
+        return self._execute(sql, parameters)
+
+    def execute_unwatched(self, sql, parameters=(), /):
+        return super().execute(sql, parameters)
+
+    def _execute(self, sql, parameters):
         if sql.startswith(("CREATE INDEX", "DROP INDEX")):
             if any(name in sql for name in _SHARED_QUOTED):
                 if sql.startswith("DROP INDEX"):

@@ -8,38 +8,52 @@ kind of write is seen by the next read, as on real MongoDB.
 """
 
 import asyncio
+import datetime
 import itertools
+import json
 import time
 from types import SimpleNamespace
 
 import pytest
+from bson import Decimal128, Int64, ObjectId
+from mongoeco.wire.executor import WireCommandExecutor
 from pymongo.errors import OperationFailure
 
-from embedded_mongodb import query_cache
+from embedded_mongodb import document_writes, query_cache
 from embedded_mongodb.credentials import Credentials
+from embedded_mongodb.document_writes import DocumentWrite
 from embedded_mongodb.query_cache import MAX_DOCUMENTS, QueryCache
 from embedded_mongodb.server import make_server
 
 
 class FakeExecutor:
-    """Answers every command with a fresh cursor and counts what it ran."""
+    """Answers every command with a fresh cursor and counts what it ran.
+
+    As the engine does, a command that writes documents reports them to the
+    cache: those its ``written`` lists (storage key, payload before, payload
+    after, as JSON), or else one of unknown key in its collection; a read
+    reports the joins its ``joined`` names (collection: storage keys)."""
 
     def __init__(self):
         self.ran = []
         self.during = None
-        # What a probe of the pipeline's own collection finds.
-        self.base_documents = 0
+        self.cache = None
 
     async def execute(self, context):
-        pipeline = context.command_document.get("pipeline") or [{}]
-        probe = pipeline[-1] == {"$project": {"_id": 1}}
-        self.ran.append("probe" if probe else context.command_name)
+        self.ran.append(context.command_name)
         if self.during is not None:
             during, self.during = self.during, None
             await during()
+        body = context.command_document
+        for name, keys in body.get("joined", {}).items():
+            query_cache.record_join(name, keys)
+        if context.command_name in query_cache.DOCUMENT_WRITES:
+            for key, before, after in body.get("written", [(None, None, None)]):
+                self.cache.document_written(DocumentWrite(context.db_name, body[context.command_name], key,
+                                                          before and json.dumps(before), after and json.dumps(after),
+                                                          json.loads))
         if context.command_name in ("find", "aggregate"):
-            count = self.base_documents if probe else context.command_document.get("documents", 1)
-            batch = [{"n": len(self.ran)}] * count
+            batch = [{"n": len(self.ran)}] * body.get("documents", 1)
             return {"cursor": {"id": 0, "ns": "db.c", "firstBatch": batch}, "ok": 1}
         return {"n": 1, "ok": 1}
 
@@ -50,14 +64,25 @@ def command(name, target="courses", *, transaction=False, **fields):
     return SimpleNamespace(db_name="school", command_name=name, command_document=body, raw_body=raw)
 
 
+def written(*documents, key="k1", target="enrollments"):
+    """An update of the document ``key`` from the first image to the second (None: absent)."""
+    return command("update", target, updates=[], written=[(key, *documents)])
+
+
 @pytest.fixture
 def executor():
     return FakeExecutor()
 
 
 @pytest.fixture
-def run(executor):
-    cached = QueryCache().wrap(executor.execute)
+def cache(executor):
+    executor.cache = QueryCache()
+    return executor.cache
+
+
+@pytest.fixture
+def run(executor, cache):
+    cached = cache.wrap(executor.execute)
     return lambda context: asyncio.run(cached(context))
 
 
@@ -113,53 +138,199 @@ def test_a_write_to_a_joined_collection_is_seen(run, executor):
 PREREQUISITES = [
     {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "T3"}},
     {"$unwind": "$T3"},
-    {"$match": {"from_id": 7, "T3.code": {"$ne": None}}},
+    {"$match": {"from_id": "c7", "T3.code": {"$ne": None}}},
     {"$sort": {"T3.code": 1}},
 ]
 
 
 @pytest.mark.emulator
-def test_an_empty_join_of_nothing_stops_depending_on_the_joined_collection(run, executor):
+def test_an_answer_that_joined_nothing_does_not_depend_on_the_joined_collection(run, executor):
     """A course without prerequisites: no link from it, so what the joined
-    courses hold cannot change the (empty) answer."""
-    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0)
+    courses hold cannot change the (empty) answer; a link from it can."""
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0, joined={"courses": []})
     run(ask)
-    run(command("update", "courses", updates=[]))
-    run(ask)  # only the joined collection changed: asked again, and probed
-    run(command("update", "courses", updates=[]))
+    run(written({"code": "CS101"}, {"code": "CS102"}, target="courses"))
+    run(written({"from_id": "c8"}, {"from_id": "c8", "to_id": "c1"}, target="links"))
     run(ask)
-    assert executor.ran == ["aggregate", "update", "aggregate", "probe", "update"]
-    run(command("insert", "links", documents=[]))
+    assert executor.ran == ["aggregate", "update", "update"]
+    run(written(None, {"from_id": "c7", "to_id": "c1"}, target="links"))
     run(ask)
-    assert executor.ran[-2:] == ["insert", "aggregate"]
+    assert executor.ran[-2:] == ["update", "aggregate"]
 
 
 @pytest.mark.emulator
-def test_an_empty_join_still_depends_on_the_joined_collection_when_its_own_documents_match(run, executor):
-    executor.base_documents = 1  # links from course 7 whose courses the join did not find
-    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, documents=0)
-    for _ in range(3):
+def test_an_answer_depends_on_the_joined_documents_it_looked_up_found_or_not(run, executor):
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, joined={"courses": ["c1", "c404"]})
+    run(ask)
+    run(written({"code": "CS200"}, {"code": "CS201"}, key="c2", target="courses"))
+    run(ask)
+    assert executor.ran == ["aggregate", "update"]
+    for key in ("c1", "c404"):
+        run(written(None, {"code": "NEW"}, key=key, target="courses"))
         run(ask)
-        run(command("update", "courses", updates=[]))
-    assert executor.ran == ["aggregate", "update", "aggregate", "probe", "update", "aggregate", "probe", "update"]
+    assert executor.ran[2:] == ["update", "aggregate", "update", "aggregate"]
 
 
-@pytest.mark.parametrize("pipeline", [
-    [{"$match": {"from_id": 7}}, {"$unionWith": "courses"}],
-    [{"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "from_id"}},
-     {"$match": {"from_id": 7}}],
-    [{"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id", "as": "T3"}},
-     {"$match": {"T3.code": "X", "$expr": {"$eq": ["$from_id", 7]}}}],
-    [{"$addFields": {"from_id": 7}}, {"$lookup": {"from": "courses", "localField": "to_id", "foreignField": "_id",
-                                                  "as": "T3"}}, {"$match": {"from_id": 7}}],
+@pytest.mark.emulator
+def test_a_join_read_whole_makes_the_answer_depend_on_every_joined_document(run, executor):
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, joined={"courses": query_cache.ALL})
+    run(ask)
+    run(written({"code": "CS200"}, {"code": "CS201"}, key="c2", target="courses"))
+    run(ask)
+    assert executor.ran == ["aggregate", "update", "aggregate"]
+
+
+@pytest.mark.emulator
+def test_a_join_the_engine_did_not_report_counts_as_read_whole(run, executor):
+    run(command("aggregate", "links", pipeline=PREREQUISITES, cursor={}))
+    run(written({"code": "CS200"}, {"code": "CS201"}, key="c2", target="courses"))
+    run(command("aggregate", "links", pipeline=PREREQUISITES, cursor={}))
+    assert executor.ran == ["aggregate", "update", "aggregate"]
+
+
+STUDENT_ROWS = [{"$match": {"student_id": "s1"}}, {"$sort": {"created_at": -1}}]
+
+
+@pytest.mark.parametrize(("before", "after", "forgotten"), [
+    ({"student_id": "s2", "grade": "A"}, {"student_id": "s2", "grade": "B"}, False),
+    (None, {"student_id": "s2"}, False),
+    ({"student_id": "s2"}, None, False),
+    ({"grade": "A"}, {"grade": "B"}, False),
+    ({"student_id": "s1", "grade": "A"}, {"student_id": "s1", "grade": "B"}, True),
+    (None, {"student_id": "s1"}, True),
+    ({"student_id": "s1"}, None, True),
+    ({"student_id": "s1"}, {"student_id": "s2"}, True),
+    ({"student_id": "s2"}, {"student_id": "s1"}, True),
+    ({"student_id": "s2"}, {"student_id": ["s3", "s1"]}, True),
+    ({"student_id": "s2"}, {"student_id": {"id": "s1"}}, False),
 ])
 @pytest.mark.emulator
-def test_joins_that_may_bring_documents_or_filter_on_joined_fields_are_not_probed(run, executor, pipeline):
-    ask = command("aggregate", "links", pipeline=pipeline, cursor={}, documents=0)
-    for _ in range(3):
-        run(ask)
-        run(command("update", "courses", updates=[]))
-    assert "probe" not in executor.ran and executor.ran.count("aggregate") == 3
+def test_a_written_document_forgets_the_answers_whose_conditions_it_met_before_or_after(
+        run, executor, before, after, forgotten):
+    ask = command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={})
+    run(ask)
+    run(written(before, after))
+    run(ask)
+    assert executor.ran == ["aggregate", "update", *(["aggregate"] if forgotten else [])]
+
+
+WAITLIST = [{"$match": {"$and": [{"course_id": {"$in": ["c1", "c2"]}}, {"status": "waitlisted"}]}}]
+
+
+@pytest.mark.parametrize(("document", "forgotten"), [
+    ({"course_id": "c3", "status": "waitlisted"}, False),
+    ({"course_id": "c1", "status": "enrolled"}, False),
+    ({"course_id": "c2", "status": "waitlisted"}, True),
+])
+@pytest.mark.emulator
+def test_every_condition_of_the_filter_is_checked_not_only_the_one_it_is_found_by(run, executor, document, forgotten):
+    ask = command("aggregate", "enrollments", pipeline=WAITLIST, cursor={})
+    run(ask)
+    run(written(None, document))
+    run(ask)
+    assert executor.ran == ["aggregate", "update", *(["aggregate"] if forgotten else [])]
+
+
+@pytest.mark.parametrize("ask", [
+    command("find", "enrollments", filter={"grade": {"$gt": "B"}}),
+    command("count", "enrollments", query={"student_id": {"$in": ["s1", "s9"]}}),
+    command("distinct", "enrollments", key="grade", query={"student_id": "s1"}),
+])
+@pytest.mark.emulator
+def test_the_filters_of_find_count_and_distinct_are_checked_too(run, executor, ask):
+    run(ask)
+    run(written({"student_id": "s2", "grade": "A"}, {"student_id": "s2", "grade": "A+"}))
+    run(ask)
+    run(written({"student_id": "s1", "grade": "C"}, {"student_id": "s1", "grade": "D"}))
+    run(ask)
+    assert executor.ran == [ask.command_name, "update", "update", ask.command_name]
+
+
+@pytest.mark.parametrize("ask", [
+    command("aggregate", "enrollments", cursor={}, pipeline=[{"$match": {"$expr": {"$eq": ["$student_id", "s1"]}}}]),
+    command("aggregate", "enrollments", cursor={}, pipeline=[{"$limit": 5}, {"$match": {"student_id": "s1"}}]),
+    command("aggregate", "enrollments", cursor={}, pipeline=[{"$match": {"$or": [{"student_id": "s1"}]}}]),
+    command("aggregate", "enrollments", cursor={}, pipeline=[{"$match": {"student_id": "s1"}}, {"$unionWith": "old"}]),
+    command("aggregate", "enrollments", cursor={}, pipeline=[
+        {"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "student_id"}},
+        {"$match": {"student_id": "s1"}}]),
+    command("aggregate", "enrollments", cursor={}, pipeline=[{"$match": {"student_id": "s1"}}],
+            collation={"locale": "fr"}),
+    command("find", "enrollments", filter={}),
+])
+@pytest.mark.emulator
+def test_an_answer_without_conditions_on_its_own_fields_depends_on_every_document(run, executor, ask):
+    run(ask)
+    run(written({"student_id": "s2"}, {"student_id": "s3"}))
+    run(ask)
+    assert executor.ran.count(ask.command_name) == 2
+
+
+@pytest.mark.emulator
+def test_a_self_join_depends_on_every_document_of_its_collection(run, executor):
+    pipeline = [{"$match": {"student_id": "s1"}},
+                {"$lookup": {"from": "enrollments", "localField": "swap_for_id", "foreignField": "_id", "as": "s"}}]
+    ask = command("aggregate", "enrollments", pipeline=pipeline, cursor={}, joined={"enrollments": ["e9"]})
+    run(ask)
+    run(written({"student_id": "s2"}, {"student_id": "s3"}))
+    run(ask)
+    assert executor.ran == ["aggregate", "update", "aggregate"]
+
+
+@pytest.mark.emulator
+def test_a_write_of_unknown_documents_forgets_every_answer_about_its_collection(run, executor):
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    run(command("find", "courses"))
+    run(command("delete", "enrollments", deletes=[]))
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    run(command("find", "courses"))
+    assert executor.ran == ["aggregate", "find", "delete", "aggregate"]
+
+
+@pytest.mark.emulator
+def test_a_write_of_unknown_reach_forgets_every_answer(run, executor, cache):
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    run(command("find", "courses"))
+    cache.document_written(document_writes.EVERYWHERE)
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    run(command("find", "courses"))
+    assert executor.ran == ["aggregate", "find", "aggregate", "find"]
+
+
+@pytest.mark.parametrize("name", ["createIndexes", "drop", "collMod"])
+@pytest.mark.emulator
+def test_a_collection_command_forgets_the_answers_that_depend_on_some_of_its_documents(run, executor, name):
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    run(command(name, "enrollments"))
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+    assert executor.ran == ["aggregate", name, "aggregate"]
+
+
+@pytest.mark.emulator
+def test_a_read_during_which_a_document_is_written_is_not_stored(executor, cache):
+    cached = cache.wrap(executor.execute)
+
+    async def write():
+        cache.document_written(DocumentWrite("school", "enrollments", "k1", None, json.dumps({"x": 1}), json.loads))
+
+    async def scenario():
+        executor.during = write
+        await cached(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+        await cached(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}))
+
+    asyncio.run(scenario())
+    assert executor.ran == ["aggregate", "aggregate"]
+
+
+@pytest.mark.emulator
+def test_forgotten_answers_leave_nothing_behind_in_the_indexes(run, executor, cache):
+    join = {"$lookup": {"from": "courses", "localField": "course_id", "foreignField": "_id", "as": "course"}}
+    for student in ("s1", "s2"):
+        run(command("aggregate", "enrollments", pipeline=[{"$match": {"student_id": student}}, join], cursor={},
+                    joined={"courses": ["c1"]}))
+    run(written(None, {"code": "X"}, key="c1", target="courses"))
+    assert not cache.entries and cache.documents == 0
+    assert not cache.watches
 
 
 @pytest.mark.parametrize("name", ["commitTransaction", "abortTransaction", "renameCollection", "dropDatabase"])
@@ -183,9 +354,8 @@ def test_a_join_with_another_database_is_not_cached(run, executor):
 
 
 @pytest.mark.emulator
-def test_the_oldest_answers_make_room(executor, monkeypatch):
+def test_the_oldest_answers_make_room(executor, cache, monkeypatch):
     monkeypatch.setattr(query_cache, "MAX_CACHED_DOCUMENTS", 3)
-    cache = QueryCache()
     cached = cache.wrap(executor.execute)
     for n in range(5):
         asyncio.run(cached(command("find", filter={"n": n})))
@@ -204,8 +374,8 @@ def test_harmless_commands_keep_the_answers(run, executor):
 
 
 @pytest.mark.emulator
-def test_a_read_that_overlaps_a_write_is_not_stored(executor):
-    cached = QueryCache().wrap(executor.execute)
+def test_a_read_that_overlaps_a_write_is_not_stored(executor, cache):
+    cached = cache.wrap(executor.execute)
 
     async def scenario():
         executor.during = lambda: cached(command("update", updates=[]))
@@ -356,3 +526,116 @@ def test_a_refused_read_is_refused_again(database):
     for _ in range(2):
         with pytest.raises(OperationFailure):
             list(database.c.aggregate([{"$nosuchstage": {}}]))
+
+
+def _school(database):
+    """Two students' enrollments, their courses and terms, keyed by ObjectId as Django keys them."""
+    term, other_term = ObjectId(), ObjectId()
+    database.terms.insert_many([{"_id": term, "name": "Fall"}, {"_id": other_term, "name": "Spring"}])
+    courses = [ObjectId() for _ in range(3)]
+    database.courses.insert_many([{"_id": course, "code": f"C{n}", "term_id": term, "taken": 0}
+                                  for n, course in enumerate(courses)])
+    students = [ObjectId(), ObjectId()]
+    database.enrollments.insert_many([
+        {"_id": ObjectId(), "student_id": students[0], "course_id": courses[0], "status": "enrolled"},
+        {"_id": ObjectId(), "student_id": students[1], "course_id": courses[1], "status": "waitlisted"},
+    ])
+    return SimpleNamespace(term=term, other_term=other_term, courses=courses, students=students)
+
+
+def _student_rows(database, student):
+    # What select_related("course__term") asks, as django-mongodb-backend asks it.
+    return [(row["code"], row["term"], row["status"]) for row in database.enrollments.aggregate([
+        {"$lookup": {"from": "courses", "pipeline": [], "as": "course", "localField": "course_id",
+                     "foreignField": "_id"}},
+        {"$unwind": "$course"},
+        {"$lookup": {"from": "terms", "pipeline": [], "as": "term", "localField": "course.term_id",
+                     "foreignField": "_id"}},
+        {"$unwind": "$term"},
+        {"$match": {"student_id": student}},
+        {"$project": {"_id": 0, "code": "$course.code", "term": "$term.name", "status": 1}},
+        {"$sort": {"code": 1}},
+    ])]
+
+
+def _waitlist(database, course):
+    return [row["student_id"] for row in database.enrollments.aggregate([
+        {"$match": {"$and": [{"course_id": {"$in": [course]}}, {"status": "waitlisted"}]}},
+        {"$project": {"_id": 0, "student_id": 1}},
+    ])]
+
+
+def test_answers_that_depend_on_some_documents_see_every_write_to_them(database):
+    school = _school(database)
+    student, other = school.students
+    assert _student_rows(database, student) == [("C0", "Fall", "enrolled")]
+    assert _waitlist(database, school.courses[1]) == [other]
+    database.enrollments.insert_one({"student_id": student, "course_id": school.courses[2], "status": "waitlisted"})
+    assert _student_rows(database, student) == [("C0", "Fall", "enrolled"), ("C2", "Fall", "waitlisted")]
+    database.courses.update_one({"_id": school.courses[0]}, {"$set": {"code": "C0-renamed"}})
+    assert _student_rows(database, student)[0] == ("C0-renamed", "Fall", "enrolled")
+    database.terms.update_one({"_id": school.term}, {"$set": {"name": "Autumn"}})
+    assert {term for _, term, _ in _student_rows(database, student)} == {"Autumn"}
+    database.courses.update_one({"_id": school.courses[2]}, {"$set": {"term_id": school.other_term}})
+    assert _student_rows(database, student)[-1] == ("C2", "Spring", "waitlisted")
+    database.enrollments.update_many({"course_id": school.courses[1]}, {"$set": {"status": "enrolled"}})
+    assert _waitlist(database, school.courses[1]) == []
+    database.enrollments.replace_one({"student_id": other}, {"student_id": other, "course_id": school.courses[1],
+                                                             "status": "waitlisted"})
+    assert _waitlist(database, school.courses[1]) == [other]
+    database.enrollments.find_one_and_update({"student_id": other}, {"$set": {"student_id": student}})
+    assert _waitlist(database, school.courses[1]) == [student]
+    assert len(_student_rows(database, student)) == 3
+    database.enrollments.delete_many({"student_id": student, "status": "waitlisted"})
+    assert _student_rows(database, student) == [("C0-renamed", "Autumn", "enrolled")]
+    assert _waitlist(database, school.courses[1]) == []
+    database.courses.delete_one({"_id": school.courses[0]})
+    assert _student_rows(database, student) == []
+
+
+@pytest.mark.emulator
+def test_writes_that_reach_no_answer_keep_the_answers(in_process, count_calls):
+    """The registration-day case: other students' enrollments and other
+    courses' seat counts do not make a student's page read its rows again."""
+    database = in_process.cache_reach
+    school = _school(database)
+    student, other = school.students
+    reads = [lambda: _student_rows(database, student), lambda: _waitlist(database, school.courses[1])]
+    answers = [read() for read in reads]
+    executed = count_calls(WireCommandExecutor, "execute_prepared")
+    database.enrollments.insert_one({"student_id": other, "course_id": school.courses[2], "status": "enrolled"})
+    database.courses.update_one({"_id": school.courses[2]}, {"$inc": {"taken": 1}})
+    database.enrollments.insert_one({"student_id": ObjectId(), "course_id": school.courses[0], "status": "enrolled"})
+    database.enrollments.update_one({"student_id": other, "course_id": school.courses[2]},
+                                    {"$set": {"status": "dropped"}})
+    writes = len(executed)
+    assert [read() for read in reads] == answers
+    assert len(executed) == writes
+    database.courses.update_one({"_id": school.courses[0]}, {"$inc": {"taken": 1}})
+    database.enrollments.insert_one({"student_id": ObjectId(), "course_id": school.courses[1], "status": "waitlisted"})
+    assert reads[0]() == answers[0] and len(reads[1]()) == 2
+    assert len(executed) == writes + 2 + 2
+
+
+def test_conditions_on_dates_numbers_and_nested_fields_are_checked_as_the_server_checks_them(database):
+    student = ObjectId()
+    rows = database.enrollments
+    since = datetime.datetime(2026, 9, 1)
+    rows.insert_one({"student_id": student, "at": datetime.datetime(2026, 8, 1), "credits": Int64(3),
+                     "grade": {"points": Decimal128("3.5")}})
+
+    def recent():
+        return rows.count_documents({"student_id": student, "at": {"$gte": since}, "credits": {"$gte": 2.5},
+                                     "grade.points": {"$gt": 3}})
+
+    assert recent() == 0
+    rows.update_one({"student_id": student}, {"$set": {"at": datetime.datetime(2026, 9, 2)}})
+    assert recent() == 1
+    rows.update_one({"student_id": student}, {"$set": {"credits": 2}})
+    assert recent() == 0
+    rows.update_one({"student_id": student}, {"$set": {"credits": Decimal128("2.75")}})
+    assert recent() == 1
+    rows.update_one({"student_id": student}, {"$set": {"grade.points": 3.0}})
+    assert recent() == 0
+    rows.insert_one({"student_id": [ObjectId(), student], "at": since, "credits": 4.0, "grade": {"points": 4}})
+    assert recent() == 1
