@@ -76,6 +76,39 @@ def _milliseconds(value: str) -> float:
     return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
 
 
+class TaskLog:
+    """Which tasks the task worker runs now, from its lines in the bench log
+    (``Task id=... state=RUNNING``, then ``SUCCESSFUL`` or ``FAILED``)."""
+
+    # run_tasks looks for a due task this often.
+    POLL_SECONDS = 1.0
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+        self.running: set[str] = set()
+
+    def wait_until_idle(self, patience: float = 180) -> None:
+        give_up = time.monotonic() + patience
+        self._read()
+        while self.running and time.monotonic() < give_up:
+            time.sleep(0.5)
+            self._read()
+
+    def _read(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path, errors="replace") as log:
+            log.seek(self.offset)
+            text = log.read()
+            self.offset = log.tell()
+        for task, state in re.findall(r"Task id=(\w+) path=\S+ state=(\w+)", text):
+            if state == "RUNNING":
+                self.running.add(task)
+            else:
+                self.running.discard(task)
+
+
 class WriteStream:
     """Enrolls and drops at a fixed rate, as registration day does, in a thread of its own.
 

@@ -22,14 +22,16 @@ could change what it read has run since, or is running.
   - on a joined collection that the join read by primary key
     (``speed._load_collection_documents`` tells :func:`record_join` which
     keys: every ``select_related()`` is such a join): it depends on the
-    documents with those keys, found or not. A join that no document
-    reached (a course without prerequisites) depends on none.
+    documents with those keys, found or not (beyond ``MAX_JOINED_KEYS``, on
+    all). A join that no document reached (a course without prerequisites)
+    depends on none.
   The engine reports every document it writes, before and after
   (:mod:`.document_writes`); an answer is forgotten when a written document
   has one of its keys, or met its conditions before or after the write.
   Such a reach is kept per collection, indexed by one equality of the
   conditions (``student_id``...) so that a write checks only the answers
-  its documents may meet.
+  its documents may meet; past ``MAX_UNPINNED`` answers without such an
+  equality on a collection, more of them depend on all of it.
 - On any other collection it depends on every document: any document
   written there, any write of unknown reach, forgets it.
 - The commands that write documents (insert, update, delete, findAndModify)
@@ -46,8 +48,8 @@ could change what it read has run since, or is running.
   chance (``$$NOW``, ``$rand``, ``$sample``...), with one exception: Django
   adds ``$$NOW`` to its count pipelines and projects it away unused.
 - Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
-  are kept, ``MAX_CACHED_DOCUMENTS`` documents in all, least recently used
-  first out.
+  are kept, ``MAX_CACHED_DOCUMENTS`` documents in all (an empty answer
+  counts as one), least recently used first out. An explain is not kept.
 
 Used by :class:`.proxy.EmbeddedExecutor`; the tests in
 ``tests/test_query_cache.py`` fail without it.
@@ -71,6 +73,10 @@ from .document_writes import DocumentWrite
 MAX_DOCUMENTS = 1000
 # Documents held in all answers together (a few tens of MB at most).
 MAX_CACHED_DOCUMENTS = 20_000
+# An answer that joined more documents than this depends on the whole joined collection.
+MAX_JOINED_KEYS = 1000
+# Answers per collection whose conditions no equality singles out (each checked at every write there).
+MAX_UNPINNED = 100
 
 READS = frozenset({"find", "aggregate", "count", "distinct"})
 # The filter of a read's own documents, by command.
@@ -199,7 +205,8 @@ def record_join(collection: str, storage_keys) -> None:
     if reads is None:
         return
     known = reads.get(collection, frozenset())
-    reads[collection] = ALL if storage_keys is ALL or known is ALL else known | frozenset(storage_keys)
+    keys = ALL if storage_keys is ALL or known is ALL else known | frozenset(storage_keys)
+    reads[collection] = ALL if keys is not ALL and len(keys) > MAX_JOINED_KEYS else keys
 
 
 class QueryCache:
@@ -280,10 +287,16 @@ class QueryCache:
         if key in self.entries:
             self._drop(key)
         reaches = _reaches(context, names, joined)
+        for name, reach in reaches.items():
+            watch = self.watches.get((context.db_name, name))
+            if isinstance(reach, _Conditions) and reach.pin is None and watch and len(watch.unpinned) >= MAX_UNPINNED:
+                # Each is checked against every document written to the collection.
+                reaches[name] = ALL
         whole = tuple(name for name in names if reaches.get(name, ALL) is ALL)
         kept = tuple((name, reach) for name, reach in reaches.items() if reach is not ALL)
         positions = [0, *(1 + names.index(name) for name in whole)]
-        size = len(result["cursor"]["firstBatch"]) if "cursor" in result else 1
+        # An empty answer counts as one: answers to misses (unknown sessions, ids) must make room too.
+        size = max(len(result["cursor"]["firstBatch"]), 1) if "cursor" in result else 1
         self.entries[key] = _Entry(whole, tuple(versions[i] for i in positions), kept, _copy(result), size)
         for name, reach in kept:
             self.watches[(context.db_name, name)].add(key, reach)
@@ -350,8 +363,9 @@ def _plan(context):
         if _writes_out(pipeline):
             return "write", EVERYTHING
         joined = _joined(pipeline)
+        # An explain's figures count documents its filter does not meet.
         if "txnNumber" in context.raw_body or not isinstance(target, str) or joined is None \
-                or _volatile(_without_unused_now(command)):
+                or "explain" in command or _volatile(_without_unused_now(command)):
             return None
         return "read", (target, *sorted(joined))
     if name in HARMLESS:
@@ -452,8 +466,10 @@ def _conjuncts(spec, written) -> list[dict]:
 
 
 def _pin(conjuncts) -> tuple | None:
-    """(field, equality keys) of the first condition that only documents with
-    one of a few strings or ObjectIds at a top-level field meet."""
+    """(field, equality keys) of a condition that only documents with one of a
+    few values at a top-level field meet: ObjectIds rather than strings, and
+    strings rather than numbers or booleans, which single out fewer documents."""
+    found = []
     for conjunct in conjuncts:
         ((field, condition),) = conjunct.items()
         if "." in field:
@@ -465,13 +481,23 @@ def _pin(conjuncts) -> tuple | None:
             values = [operand] if operator == "$eq" else operand if operator == "$in" else None
         else:
             values = [condition]
-        if isinstance(values, list) and values and all(type(value) is str or _is_object_id(value) for value in values):
-            return field, frozenset(_equality_key(value) for value in values)
+        if isinstance(values, list) and values and all(_pin_rank(value) is not None for value in values):
+            found.append((max(_pin_rank(value) for value in values), field, values))
+    if not found:
+        return None
+    _, field, values = min(found, key=lambda pin: pin[0])
+    return field, frozenset(_equality_key(value) for value in values)
+
+
+def _pin_rank(value) -> int | None:
+    if type(value) in OBJECT_ID_TYPES or type(value) is bson.ObjectId:
+        return 0
+    if type(value) is str:
+        return 1
+    # Not None: a null condition also meets documents without the field.
+    if type(value) in (int, float, bool, bson.Int64):
+        return 2
     return None
-
-
-def _is_object_id(value) -> bool:
-    return type(value) in OBJECT_ID_TYPES or type(value) is bson.ObjectId
 
 
 def _equality_key(value):

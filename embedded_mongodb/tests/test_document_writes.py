@@ -6,18 +6,59 @@ mongoeco writes a document is driven here, through mongoeco's in-process
 client on the embedded engine, and its report checked.
 """
 
+import contextlib
+import sqlite3
+
 import pytest
 from bson import ObjectId
 
 from embedded_mongodb.document_writes import EVERYWHERE, write_shape
 from embedded_mongodb.engine import EmbeddedEngine
 from embedded_mongodb.patches import install
+from embedded_mongodb.writes import SharedIndexConnection
 
 pytestmark = pytest.mark.emulator
 
+WRITES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+
 
 @pytest.fixture
-def engine(tmp_path):
+def every_statement_writing_documents_is_told_apart(monkeypatch):
+    """SQLite's authorizer names the tables a statement writes, whatever its text:
+    a statement that writes documents and that write_shape takes for one that
+    does not would go unreported, and leave the query cache's answers stale."""
+    unrecognised, written = [], []
+    execute = SharedIndexConnection._execute
+
+    def authorize(action, table, *_):
+        if action in WRITES and table == "documents":
+            written.append(table)
+        return sqlite3.SQLITE_OK
+
+    def checked(connection, sql, parameters):
+        if connection not in authorized:
+            connection.set_authorizer(authorize)
+            authorized.append(connection)
+        written.clear()
+        cursor = execute(connection, sql, parameters)
+        if written:
+            written_seen.append(sql)
+            if write_shape(sql) is None:
+                unrecognised.append(sql)
+        return cursor
+
+    authorized, written_seen = [], []
+    monkeypatch.setattr(SharedIndexConnection, "_execute", checked)
+    yield
+    for connection in authorized:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed with the engine
+            connection.set_authorizer(None)
+    assert written_seen, "the authorizer saw no write of documents"
+    assert unrecognised == []
+
+
+@pytest.fixture
+def engine(tmp_path, every_statement_writing_documents_is_told_apart):
     install()
     return EmbeddedEngine(str(tmp_path / "db.sqlite3"))
 

@@ -14,6 +14,7 @@ import json
 import time
 from types import SimpleNamespace
 
+import bson
 import pytest
 from bson import Decimal128, Int64, ObjectId
 from mongoeco.wire.executor import WireCommandExecutor
@@ -362,6 +363,74 @@ def test_the_oldest_answers_make_room(executor, cache, monkeypatch):
     assert cache.documents == 3 and len(cache.entries) == 3
     asyncio.run(cached(command("find", filter={"n": 0})))
     assert executor.ran.count("find") == 6
+
+
+@pytest.mark.emulator
+def test_empty_answers_make_room_too(executor, cache, monkeypatch):
+    monkeypatch.setattr(query_cache, "MAX_CACHED_DOCUMENTS", 3)
+    cached = cache.wrap(executor.execute)
+    for n in range(5):
+        asyncio.run(cached(command("find", filter={"session_key": f"unknown-{n}"}, documents=0)))
+    assert len(cache.entries) == 3
+
+
+@pytest.mark.emulator
+def test_an_answer_that_joined_many_documents_depends_on_the_whole_joined_collection(run, executor, monkeypatch):
+    monkeypatch.setattr(query_cache, "MAX_JOINED_KEYS", 3)
+    ask = command("aggregate", "links", pipeline=PREREQUISITES, cursor={}, joined={"courses": ["c1", "c2", "c3"]})
+    many = command("aggregate", "links", pipeline=PREREQUISITES[:2], cursor={},
+                   joined={"courses": ["c1", "c2", "c3", "c4"]})
+    run(ask)
+    run(many)
+    run(written({"code": "X"}, {"code": "Y"}, key="c9", target="courses"))
+    run(ask)
+    run(many)
+    assert executor.ran == ["aggregate", "aggregate", "update", "aggregate"]
+
+
+@pytest.mark.emulator
+def test_past_a_number_of_answers_without_an_equality_more_depend_on_the_whole_collection(run, executor, monkeypatch):
+    monkeypatch.setattr(query_cache, "MAX_UNPINNED", 1)
+    first = command("find", "enrollments", filter={"grade": {"$gt": "B"}})
+    second = command("find", "enrollments", filter={"grade": {"$lt": "B"}})
+    run(first)
+    run(second)
+    run(written({"grade": "B"}, {"grade": "B", "note": "x"}))
+    run(first)
+    run(second)
+    assert executor.ran == ["find", "find", "update", "find"]
+
+
+@pytest.mark.parametrize(("condition", "document", "forgotten"), [
+    (3, {"credits": 3.0}, True),
+    (3, {"credits": 4}, False),
+    ({"$in": [2, 3]}, {"credits": bson.Int64(2)}, True),
+    (True, {"credits": 1}, False),
+    (True, {"credits": True}, True),
+])
+@pytest.mark.emulator
+def test_numbers_and_booleans_single_out_the_answers_as_mongodb_compares_them(
+        run, executor, condition, document, forgotten):
+    ask = command("find", "courses", filter={"credits": condition})
+    run(ask)
+    run(written(None, document, target="courses"))
+    run(ask)
+    assert executor.ran.count("find") == (2 if forgotten else 1)
+
+
+@pytest.mark.emulator
+def test_the_equality_that_singles_out_fewest_documents_indexes_the_answer(cache):
+    student = ObjectId()
+    conditions = query_cache._own_conditions(command("find", "enrollments", filter={
+        "status": "enrolled", "credits": 3, "student_id": student}))
+    assert conditions.pin == ("student_id", frozenset({query_cache._equality_key(student)}))
+
+
+@pytest.mark.emulator
+def test_an_explain_is_not_kept(run, executor):
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}, explain=True))
+    run(command("aggregate", "enrollments", pipeline=STUDENT_ROWS, cursor={}, explain=True))
+    assert executor.ran == ["aggregate", "aggregate"]
 
 
 @pytest.mark.emulator
