@@ -33,6 +33,7 @@ class DocumentWrite(NamedTuple):
     # None for a write of unknown reach, in any database.
     db_name: str | None
     coll_name: str | None
+    # None for a write of any document of the collection.
     storage_key: str | None
     # The stored payloads (decode them with ``decode``); None where the document did not exist.
     before: str | None

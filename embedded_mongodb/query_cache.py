@@ -163,6 +163,15 @@ class _Watch:
     def __bool__(self):
         return bool(self.by_key or self.by_pin or self.unpinned)
 
+    def answers(self) -> set:
+        found = set(self.unpinned)
+        for answers in self.by_key.values():
+            found |= answers
+        for by_value in self.by_pin.values():
+            for answers in by_value.values():
+                found |= answers
+        return found
+
     def reached_by(self, write: DocumentWrite, dialect, answers: dict) -> set:
         found = set(self.by_key.get(write.storage_key, ()))
         if not self.by_pin and not self.unpinned:
@@ -255,7 +264,7 @@ class QueryCache:
                 return result
             with self._lock:
                 if (self._versions_of(context.db_name, names), self._marks_of(context.db_name, names)) == before:
-                    self._store(key, context, names, before[0], joined, result)
+                    self._store(key, context, names, joined, result)
             return result
 
         return execute_prepared
@@ -283,7 +292,7 @@ class QueryCache:
             else:
                 self._mark(db_name, names)
 
-    def _store(self, key, context, names, versions, joined, result):
+    def _store(self, key, context, names, joined, result):
         if key in self.entries:
             self._drop(key)
         reaches = _reaches(context, names, joined)
@@ -294,10 +303,11 @@ class QueryCache:
                 reaches[name] = ALL
         whole = tuple(name for name in names if reaches.get(name, ALL) is ALL)
         kept = tuple((name, reach) for name, reach in reaches.items() if reach is not ALL)
-        positions = [0, *(1 + names.index(name) for name in whole)]
         # An empty answer counts as one: answers to misses (unknown sessions, ids) must make room too.
         size = max(len(result["cursor"]["firstBatch"]), 1) if "cursor" in result else 1
-        self.entries[key] = _Entry(whole, tuple(versions[i] for i in positions), kept, _copy(result), size)
+        # The versions are those the read started with: the caller found them unchanged, under the lock.
+        versions = self._versions_of(context.db_name, whole)
+        self.entries[key] = _Entry(whole, versions, kept, _copy(result), size)
         for name, reach in kept:
             self.watches[(context.db_name, name)].add(key, reach)
         self.documents += size
@@ -315,12 +325,10 @@ class QueryCache:
                     del self.watches[(key[0], name)]
 
     def _forget_reaches(self, name):
-        watch = self.watches.pop(name, None)
-        if watch is None:
-            return
-        for key in [key for key, entry in self.entries.items() if key[0] == name[0]
-                    and any(collection == name[1] for collection, _ in entry.reaches)]:
-            self._drop(key)
+        watch = self.watches.get(name)
+        if watch is not None:
+            for key in watch.answers():
+                self._drop(key)
 
     def _bump(self, db_name, names, *, forget=True):
         # EVERYTHING: a command of unknown reach, in any database.
