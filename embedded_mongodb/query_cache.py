@@ -50,6 +50,8 @@ could change what it read has run since, or is running.
 - Only complete answers (cursor id 0, at most ``MAX_DOCUMENTS`` documents)
   are kept, ``MAX_CACHED_DOCUMENTS`` documents in all (an empty answer
   counts as one), least recently used first out. An explain is not kept.
+- An answer is kept with its documents encoded as the wire sends them
+  (:func:`_encoded`): sending it again costs a copy of their bytes.
 
 Used by :class:`.proxy.EmbeddedExecutor`; the tests in
 ``tests/test_query_cache.py`` fail without it.
@@ -61,12 +63,14 @@ from collections import OrderedDict, defaultdict
 from typing import NamedTuple
 
 import bson
+from bson.raw_bson import RawBSONDocument
 from mongoeco._types._bson_objectid import OBJECT_ID_TYPES
 from mongoeco.compat import MONGODB_DIALECT_70
 from mongoeco.core.aggregation.runtime import _require_unwind_spec
 from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.filtering import QueryEngine
 from mongoeco.errors import OperationFailure
+from mongoeco.wire.bson_bridge import encode_wire_value
 
 from .document_writes import DocumentWrite
 
@@ -260,12 +264,12 @@ class QueryCache:
                 joined = _joins.get()
             finally:
                 _joins.reset(joins)
-            if not _complete(result):
+            if not _complete(result) or (answer := _encoded(result)) is None:
                 return result
             with self._lock:
                 if (self._versions_of(context.db_name, names), self._marks_of(context.db_name, names)) == before:
-                    self._store(key, context, names, joined, result)
-            return result
+                    self._store(key, context, names, joined, answer)
+            return _copy(answer)
 
         return execute_prepared
 
@@ -292,7 +296,7 @@ class QueryCache:
             else:
                 self._mark(db_name, names)
 
-    def _store(self, key, context, names, joined, result):
+    def _store(self, key, context, names, joined, answer):
         if key in self.entries:
             self._drop(key)
         reaches = _reaches(context, names, joined)
@@ -304,10 +308,10 @@ class QueryCache:
         whole = tuple(name for name in names if reaches.get(name, ALL) is ALL)
         kept = tuple((name, reach) for name, reach in reaches.items() if reach is not ALL)
         # An empty answer counts as one: answers to misses (unknown sessions, ids) must make room too.
-        size = max(len(result["cursor"]["firstBatch"]), 1) if "cursor" in result else 1
+        size = max(len(answer["cursor"]["firstBatch"]), 1) if "cursor" in answer else 1
         # The versions are those the read started with: the caller found them unchanged, under the lock.
         versions = self._versions_of(context.db_name, whole)
-        self.entries[key] = _Entry(whole, versions, kept, _copy(result), size)
+        self.entries[key] = _Entry(whole, versions, kept, answer, size)
         for name, reach in kept:
             self.watches[(context.db_name, name)].add(key, reach)
         self.documents += size
@@ -589,6 +593,31 @@ def _complete(result) -> bool:
         return True
     batch = cursor.get("firstBatch") if isinstance(cursor, dict) else None
     return isinstance(batch, list) and cursor.get("id") == 0 and len(batch) <= MAX_DOCUMENTS
+
+
+def _encoded(result: dict) -> dict | None:
+    """The answer with each document of its batch encoded once, as the wire layer encodes it (None if bson
+    cannot: the wire layer then reports why).
+
+    mongoeco converts a reply to bson's types value by value in Python before
+    encoding it: most of what a cached answer of many documents costs to send
+    again. An encoded document goes into the reply as it is.
+    """
+    cursor = result.get("cursor")
+    if cursor is None:
+        return result
+    try:
+        batch = [_embedded(document) for document in cursor["firstBatch"]]
+    except (bson.errors.BSONError, OverflowError):
+        return None
+    return {**result, "cursor": {**cursor, "firstBatch": batch}}
+
+
+def _embedded(document) -> RawBSONDocument:
+    # Encoded inside a wrapper so that it stays an embedded document: at the top level, bson moves "_id" first.
+    wrapped = bson.encode({"": encode_wire_value(document)})
+    # int32 length, type byte, empty name: the document, then the wrapper's terminating byte.
+    return RawBSONDocument(wrapped[6:-1])
 
 
 def _copy(result: dict) -> dict:

@@ -17,6 +17,8 @@ from types import SimpleNamespace
 import bson
 import pytest
 from bson import Decimal128, Int64, ObjectId
+from bson.raw_bson import RawBSONDocument
+from mongoeco.wire import bson_bridge
 from mongoeco.wire.executor import WireCommandExecutor
 from pymongo.errors import OperationFailure
 
@@ -98,7 +100,7 @@ def test_a_repeated_read_is_answered_without_running_it(run, executor):
 @pytest.mark.emulator
 def test_the_caller_cannot_change_the_stored_answer(run, executor):
     run(command("find"))["cursor"]["firstBatch"].clear()
-    assert run(command("find"))["cursor"]["firstBatch"] == [{"n": 1}]
+    assert [dict(document) for document in run(command("find"))["cursor"]["firstBatch"]] == [{"n": 1}]
 
 
 @pytest.mark.emulator
@@ -591,6 +593,24 @@ def test_the_clock_is_read_afresh(database):
     assert next(database.c.aggregate([{"$project": {"now": "$$NOW"}}]))["now"] > first
 
 
+def test_a_repeated_answer_is_the_same_to_the_byte(database):
+    """The cache sends a repeated answer's documents as it encoded them the
+    first time: every type, and the order of the fields, "_id" included."""
+    database.c.insert_one({
+        "_id": ObjectId(), "text": "café", "whole": Int64(2**40), "small": 7, "real": 2.5,
+        "decimal": Decimal128("3.10"), "at": datetime.datetime(2026, 11, 30, 9, 15, 0, 123000),
+        "flag": True, "nothing": None, "bytes": bson.Binary(b"\x00\x01"), "list": [1, "two", {"three": 3}],
+        "nested": {"z": 1, "a": {"deep": [Int64(1)]}},
+    })
+    raw = database.c.with_options(
+        codec_options=database.codec_options.with_options(document_class=RawBSONDocument)
+    )
+    pipeline = [{"$replaceRoot": {"newRoot": {"text": "$text", "_id": "$_id", "all": "$$ROOT"}}}]
+    first, second = (list(raw.aggregate(pipeline)) for _ in range(2))
+    assert [document.raw for document in second] == [document.raw for document in first]
+    assert list(bson.decode(first[0].raw)) == ["text", "_id", "all"]
+
+
 def test_a_refused_read_is_refused_again(database):
     for _ in range(2):
         with pytest.raises(OperationFailure):
@@ -684,6 +704,19 @@ def test_writes_that_reach_no_answer_keep_the_answers(in_process, count_calls):
     database.enrollments.insert_one({"student_id": ObjectId(), "course_id": school.courses[1], "status": "waitlisted"})
     assert reads[0]() == answers[0] and len(reads[1]()) == 2
     assert len(executed) == writes + 2 + 2
+
+
+@pytest.mark.emulator
+def test_a_repeated_answer_is_sent_without_converting_its_documents_again(in_process, count_calls):
+    """mongoeco converts a reply to bson's types value by value: a cached
+    answer keeps its documents encoded, so sending it again costs per document,
+    not per value."""
+    collection = in_process.cache_encoding.rows
+    collection.insert_many([{f"field{n}": [n, str(n)] for n in range(10)} for _ in range(50)])
+    assert len(list(collection.find())) == 50
+    converted = count_calls(bson_bridge, "encode_wire_value")
+    assert len(list(collection.find())) == 50
+    assert len(converted) < 100
 
 
 def test_conditions_on_dates_numbers_and_nested_fields_are_checked_as_the_server_checks_them(database):
