@@ -87,6 +87,12 @@ class TaskLog:
         self.path = path
         self.offset = path.stat().st_size if path.exists() else 0
         self.running: set[str] = set()
+        self.starts = 0
+
+    def started(self) -> int:
+        """How many tasks have started so far."""
+        self._read()
+        return self.starts
 
     def wait_until_idle(self, patience: float = 180) -> None:
         give_up = time.monotonic() + patience
@@ -105,6 +111,7 @@ class TaskLog:
         for task, state in re.findall(r"Task id=(\w+) path=\S+ state=(\w+)", text):
             if state == "RUNNING":
                 self.running.add(task)
+                self.starts += 1
             else:
                 self.running.discard(task)
 
