@@ -84,6 +84,7 @@ MAX_REPEATS = 2
 
 def measure_scale(scale: str, args) -> dict:
     data_path, school = seeded_school(scale)
+    load_average = os.getloadavg()[0]  # before anything of this run starts
     with tempfile.TemporaryDirectory(prefix="registrar-bench-") as directory:
         directory = Path(directory)
         copy = copy_of(data_path, directory)
@@ -138,7 +139,7 @@ def measure_scale(scale: str, args) -> dict:
                    "database_cpu_ms_per_second": round(stream_database_cpu * 1000, 1)},
         "under_stream": {**under_stream, "enroll POST": enroll},
         "quiet": quiet,
-        "setup": setup(args),
+        "setup": setup(args, load_average),
     }
 
 
@@ -267,7 +268,7 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
-def setup(args) -> dict:
+def setup(args, load_average: float) -> dict:
     app = Path(args.app)
     workers = subprocess.run(
         [sys.executable, "-c", "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
@@ -280,7 +281,7 @@ def setup(args) -> dict:
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=app, capture_output=True,
                                  text=True).stdout.strip() or "baseline",
         "machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg()[0],
+        "load_average_at_start": load_average,
         "gunicorn": {"workers": workers[0], "threads": workers[1], "worker_class": workers[2]} if workers else {},
         "connections": args.connections, "seconds_per_run": args.seconds, "repeats": args.repeats,
     }

@@ -57,14 +57,21 @@ def with_terms(courses) -> list[Course]:
     server: a ``$lookup`` before the ``$sort``).
     """
     courses = list(courses)
-    by_id = {term.pk: term for term in terms()}
-    if any(course.term_id not in by_id for course in courses):
-        forget_terms()  # a term saved without its signal (a bulk write) since the list was cached
-        by_id = {term.pk: term for term in terms()}
+    by_id = terms_by_id({course.term_id for course in courses})
     for course in courses:
         if course.term_id in by_id:
             course.term = by_id[course.term_id]
     return courses
+
+
+def terms_by_id(term_ids) -> dict:
+    """{id: term} of the cached list, read again if it lacks one of ``term_ids``
+    (a term saved without its signal, by a bulk write, since it was cached)."""
+    by_id = {term.pk: term for term in terms()}
+    if any(term_id not in by_id for term_id in term_ids):
+        forget_terms()
+        by_id = {term.pk: term for term in terms()}
+    return by_id
 
 
 def term_course_ids(*term_ids) -> list:

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import Course, Term, course_url
-from catalog.selectors import term_course_ids
+from catalog.selectors import term_course_ids, terms_by_id
 
 from .grades import grade_point_average
 from .models import Enrollment, Hold, Status
@@ -129,14 +129,15 @@ class Transcript:
         return grade_point_average(graded)
 
 
-# What My enrollments shows of each enrollment, its course and its term, read
-# as rows of values: a student with years of history reads and builds nothing
-# more, and no model instance for the terms that come rendered from the cache.
+# What My enrollments shows of each enrollment and its course, read as rows of
+# values: a student with years of history reads and builds nothing more, and no
+# model instance for the terms that come rendered from the cache. The terms come
+# from the list every process keeps (catalog.selectors.terms), not joined to
+# each row.
 TRANSCRIPT_FIELDS = (
     "pk", "status", "grade", "waitlist_note", "swap_for_id", "course_id",
     "course__code", "course__title", "course__credits", "course__meeting_days", "course__starts_at",
-    "course__ends_at", "course__term_id", "course__term__name", "course__term__slug", "course__term__starts_on",
-    "course__term__ends_on", "course__term__drop_deadline", "course__term__withdraw_deadline",
+    "course__ends_at", "course__term_id",
 )
 
 # The form that does each way of leaving (enrollment.status.leave_option).
@@ -148,7 +149,8 @@ LEAVE_URL_NAMES = {
 
 
 def student_transcript(*, student) -> Transcript:
-    """A student's enrollments grouped by term, newest term first: two queries at most.
+    """A student's enrollments grouped by term, newest term first: two queries at most (and the
+    term list, once per process and change of a term).
 
     Each term's enrollments come with what their rows show, worked out once
     there (``course_url``, ``schedule``, ``status_label``, ``leave_option``
@@ -157,18 +159,18 @@ def student_transcript(*, student) -> Transcript:
     waiting swap knows the enrollment it replaces (``replaces``).
     """
     rows = list(Enrollment.objects.filter(student=student).values_list(*TRANSCRIPT_FIELDS, named=True))
+    terms = terms_by_id({row.course__term_id for row in rows})
+    # As a join would, leave out a row whose term is gone.
+    rows = [row for row in rows if row.course__term_id in terms]
     positions = waitlist_positions(rows)
     now = timezone.now()
     groups: dict = {}
-    for row in sorted(rows, key=lambda row: (row.course__term__starts_on, row.course__code)):
+    for row in sorted(rows, key=lambda row: (terms[row.course__term_id].starts_on, row.course__code)):
         group = groups.get(row.course__term_id)
         if group is None:
-            term = Term(
-                id=row.course__term_id, name=row.course__term__name, slug=row.course__term__slug,
-                starts_on=row.course__term__starts_on, ends_on=row.course__term__ends_on,
-                drop_deadline=row.course__term__drop_deadline, withdraw_deadline=row.course__term__withdraw_deadline,
+            group = groups[row.course__term_id] = TermGroup(
+                term=terms[row.course__term_id], waitlist_positions=positions, now=now,
             )
-            group = groups[row.course__term_id] = TermGroup(term=term, waitlist_positions=positions, now=now)
         group.rows.append(row)
     ordered = sorted(groups.values(), key=lambda group: group.term.starts_on, reverse=True)
     return Transcript(terms=ordered)
