@@ -100,6 +100,7 @@ def measure_scale(scale: str, args) -> dict:
             people = run_script(env, "prepare.py", {
                 "scenario": "sessions", "emails": [*school["students"].values(), *school["stream_students"]],
                 "newcomers": ENROLLS_PER_REPEAT * args.repeats,
+                "tried": school["stream_students"], "courses": school["stream_courses"],
             })
             sessions = {name: people["sessions"][email] for name, email in school["students"].items()}
             pages = {
