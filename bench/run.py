@@ -78,6 +78,9 @@ QUEUE_TASKS = {"admin home (the term at a glance)"}
 STUDENT_PAGES = ["catalog page", "course page", "My enrollments, 5 enrollments",
                  "My enrollments, 65 enrollments over 17 terms", "API course list"]
 ENROLLS_PER_REPEAT = 40
+# The write stream runs this long before its cost is measured and the pages' runs start: in its
+# first minute or so every page ran slower (the first two repeats were the slowest for most pages).
+STREAM_WARM_UP_SECONDS = 60
 # Runs of a page run again because the task worker started a task during them (measure_pages).
 MAX_REPEATS = 2
 
@@ -118,7 +121,7 @@ def measure_scale(scale: str, args) -> dict:
                 stream_sessions = [people["sessions"][email] for email in school["stream_students"]]
                 stream = WriteStream(stream_base, stream_sessions, school["stream_courses"], args.stream_rate)
                 with stream:
-                    time.sleep(2)
+                    time.sleep(STREAM_WARM_UP_SECONDS)
                     stream_database_cpu = probe.database_cpu_per_second(5)
                     under_stream = measure_pages(base, pages, args, probe, tasks, stream_database_cpu)
                     enroll = measure_enrolls(base, people["newcomers"], school["other_courses"], args, probe,
