@@ -282,8 +282,7 @@ def setup(args, load_average: float) -> dict:
     ).stdout.split()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=app, capture_output=True,
-                                 text=True).stdout.strip() or "baseline",
+        "commit": measured_commit(app),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
         "load_average_at_start": load_average,
         "gunicorn": {"workers": workers[0], "threads": workers[1], "worker_class": workers[2]} if workers else {},
@@ -326,6 +325,18 @@ def markdown(results: dict, baselines: dict) -> str:
     if {"small", "large"} <= results.keys():
         lines += ratios(results["small"], results["large"])
     return "\n".join(lines) + "\n"
+
+
+def measured_commit(app: Path) -> str:
+    """The checkout's commit, marked when its code differs from it (the results it writes aside)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=app, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "baseline"
+    changed = git("status", "--porcelain", "--", ".", ":!bench/results")
+    return f"{commit} with uncommitted changes" if changed else commit
 
 
 def repeats_said(result: dict) -> str:
