@@ -1,7 +1,7 @@
 """Registration day, measured: the main pages while enrolls and drops stream in, at two school sizes.
 
-    .venv/bin/python bench/run.py [--scale small|large|both] [--repeats 5] [--seconds 3]
-                                  [--connections 4] [--stream-rate 20]
+    .venv/bin/python bench/run.py [--scale small|large|both] [--repeats 5] [--stream-seconds 5]
+                                  [--seconds 3] [--connections 4] [--stream-rate 20]
 
 small is today's school (2,000 students, 200 courses), large a real one
 (20,000 students, 2,000 courses, four terms of history, ~137,000
@@ -9,7 +9,8 @@ enrollments); both are seeded by bench/school.py once and kept in
 bench/.data/ (bench/data.py). For each scale: the embedded database starts
 on a copy of the kept file (its start is timed), gunicorn serves the app the
 production way (gunicorn.conf.py's defaults), and each page is measured with
-wrk as its user, ``--repeats`` times in turn, first while a second gunicorn
+wrk as its user, ``--repeats`` times in turn (runs of ``--stream-seconds``
+under the stream, ``--seconds`` quiet), first while a second gunicorn
 takes a stream of enrolls and drops at ``--stream-rate`` per second against
 the same courses (every one writes a course, so the database's cached reads
 of the catalog are emptied as on registration day), then quiet. Reported per
@@ -77,7 +78,8 @@ PAGES = [
 QUEUE_TASKS = {"admin home (the term at a glance)"}
 STUDENT_PAGES = ["catalog page", "course page", "My enrollments, 5 enrollments",
                  "My enrollments, 65 enrollments over 17 terms", "API course list"]
-ENROLLS_PER_REPEAT = 40
+# Enough that one slow request moves a run's rate by a few percent, not by a fifth.
+ENROLLS_PER_REPEAT = 80
 # The write stream runs this long before its cost is measured and the pages' runs start: in its
 # first minute or so every page ran slower (the first two repeats were the slowest for most pages).
 STREAM_WARM_UP_SECONDS = 60
@@ -123,12 +125,13 @@ def measure_scale(scale: str, args) -> dict:
                 with stream:
                     time.sleep(STREAM_WARM_UP_SECONDS)
                     stream_database_cpu = probe.database_cpu_per_second(5)
-                    under_stream = measure_pages(base, pages, args, probe, tasks, stream_database_cpu)
+                    under_stream = measure_pages(base, pages, args, probe, tasks, stream_database_cpu,
+                                                 args.stream_seconds)
                     enroll = measure_enrolls(base, people["newcomers"], school["other_courses"], args, probe,
                                              tasks, stream_database_cpu)
                 drain(base, args.connections)
                 warm_up(base, pages, args)
-                quiet = measure_pages(base, pages, args, probe, tasks, 0.0)
+                quiet = measure_pages(base, pages, args, probe, tasks, 0.0, args.seconds)
     for rows in (under_stream, quiet):
         for name, row in rows.items():
             row["queries"] = queries[name]
@@ -191,8 +194,9 @@ def drain(base: str, connections: int, patience: float = 90) -> None:
             return
 
 
-def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, stream_database_cpu: float) -> dict:
-    """Every page ``args.repeats`` times, in turn (so that a slow moment of the machine hits them all).
+def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, stream_database_cpu: float,
+                  seconds: float) -> dict:
+    """Every page ``args.repeats`` times for ``seconds``, in turn (so that a slow moment of the machine hits them all).
 
     Each run starts while the task worker is idle, and a run during which it started a
     task is run again (``repeated``): the term at a glance, which an admin home view
@@ -209,7 +213,7 @@ def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, st
                 starts = tasks.started()
                 workers_before, database_before = probe.read()
                 began = time.perf_counter()
-                result = wrk(base, page["path"], page["session"], args.connections, args.seconds)
+                result = wrk(base, page["path"], page["session"], args.connections, seconds)
                 overlapped = tasks.started() > starts
                 drain(base, args.connections)
                 elapsed = time.perf_counter() - began
@@ -286,7 +290,8 @@ def setup(args, load_average: float) -> dict:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
         "load_average_at_start": load_average,
         "gunicorn": {"workers": workers[0], "threads": workers[1], "worker_class": workers[2]} if workers else {},
-        "connections": args.connections, "seconds_per_run": args.seconds, "repeats": args.repeats,
+        "connections": args.connections, "repeats": args.repeats,
+        "seconds_per_run": {"under_stream": args.stream_seconds, "quiet": args.seconds},
     }
 
 
@@ -305,7 +310,8 @@ def markdown(results: dict, baselines: dict) -> str:
             f"Measured {s['date']} at {s['commit']} ({s['machine']}, Python {s['python']}, load average "
             f"{s['load_average_at_start']:.1f} at the start): gunicorn {gunicorn_setup.get('workers')} workers x "
             f"{gunicorn_setup.get('threads')} threads ({gunicorn_setup.get('worker_class')}), wrk at "
-            f"{s['connections']} connections, {s['repeats']} runs of {s['seconds_per_run']} s per page, in turn, each "
+            f"{s['connections']} connections, {s['repeats']} runs per page of {s['seconds_per_run']['under_stream']} s "
+            f"under the stream and {s['seconds_per_run']['quiet']} s quiet, in turn, each "
             f"started while the task worker was idle{repeats_said(result)}; "
             f"embedded database started on the data file in {result['database_start_seconds']} s.",
             "",
@@ -416,7 +422,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["small", "large", "both"], default="small")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=3)
+    # Under the stream the machine is busier and less steady, so its runs are longer.
+    parser.add_argument("--stream-seconds", type=float, default=5, help="each run under the write stream")
+    parser.add_argument("--seconds", type=float, default=3, help="each quiet run")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--stream-rate", type=float, default=20, help="enrolls and drops per second")
     parser.add_argument("--pages", nargs="*", help="only these pages (by name)")

@@ -75,15 +75,21 @@ def seed(scale: str) -> dict:
                 rows.append(graded(rng, student, course))
         for course in rng.sample(courses[current.pk][STREAM_COURSES:], rng.choice([0, 1, 1, 1, 1, 1, 1])):
             rows.append(Enrollment(student=student, course=course, status=Status.ENROLLED))
+    named_rows = []
     long_history = named["long"]
     for term in [*old, *history]:
-        rows.extend(graded(rng, long_history, course) for course in rng.sample(courses[term.pk], 4))
-    rows.append(Enrollment(student=long_history, course=courses[current.pk][STREAM_COURSES], status=Status.ENROLLED))
+        named_rows.extend(graded(rng, long_history, course) for course in rng.sample(courses[term.pk], 4))
+    named_rows.append(Enrollment(student=long_history, course=courses[current.pk][STREAM_COURSES],
+                                 status=Status.ENROLLED))
     short_history = named["short"]
-    rows.extend(graded(rng, short_history, course) for course in rng.sample(courses[history[-1].pk], 2))
-    rows.extend(graded(rng, short_history, course) for course in rng.sample(courses[history[-2].pk], 2))
-    rows.append(Enrollment(student=short_history, course=courses[current.pk][STREAM_COURSES + 1],
-                           status=Status.ENROLLED))
+    named_rows.extend(graded(rng, short_history, course) for course in rng.sample(courses[history[-1].pk], 2))
+    named_rows.extend(graded(rng, short_history, course) for course in rng.sample(courses[history[-2].pk], 2))
+    named_rows.append(Enrollment(student=short_history, course=courses[current.pk][STREAM_COURSES + 1],
+                                 status=Status.ENROLLED))
+    # The two students whose pages are compared hold their seat, at both scales: counted after the
+    # school's, either could find their course full and wait (the long one did at the large school
+    # only, so its page there read a waitlist that the short one's did not).
+    rows = [*named_rows, *rows]
     count_seats(rows, current)
 
     save_courses(courses, history, current)
