@@ -119,17 +119,21 @@ class TaskLog:
 class WriteStream:
     """Enrolls and drops at a fixed rate, as registration day does, in a thread of its own.
 
-    Each student of ``sessions`` in turn enrolls in the next course of
-    ``courses``, and drops it at their next turn: every request writes the
-    course document (its seat counter), so the database's cached reads of
-    the courses are emptied ``rate`` times a second. The requests go to
-    their own gunicorn (``base``), so the CPU of the workers measured serves
-    the measured pages alone.
+    The students of ``sessions`` take turns; at each of their turns a student
+    enrolls in the next course of ``courses``, or drops the one they are in.
+    Every other student sits out their first turn, so that from then on each
+    enroll is followed by a drop (an enroll costs the database about twice a
+    drop: in passes of all enrolls then all drops, the stream's cost swung by
+    half every three seconds, and a page's run caught more or less of it).
+    Every request writes the course document (its seat counter), so the
+    database's cached reads of the courses are emptied ``rate`` times a second.
+    The requests go to their own gunicorn (``base``), so the CPU of the workers
+    measured serves the measured pages alone.
     """
 
     def __init__(self, base: str, sessions: list[str], courses: list[str], rate: float):
         self.base, self.sessions, self.courses, self.rate = base, sessions, courses, rate
-        self.sent, self.skipped, self.statuses = 0, 0, {}
+        self.sent, self.skipped, self.answered, self.statuses = 0, 0, 0, {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
@@ -146,25 +150,34 @@ class WriteStream:
         enrolled = {}
         pending = set()
         began = time.monotonic()
+        turns = slots = 0
         while not self._stop.is_set():
+            slots += 1
             if len(pending) >= MAX_IN_FLIGHT:
                 # The app is behind: a request now would only queue (and time out); keep the rate honest.
                 self.skipped += 1
-                await asyncio.sleep(1 / self.rate)
-                continue
-            student = self.sessions[self.sent % len(self.sessions)]
-            if student in enrolled:
-                path = f"/courses/{enrolled.pop(student)}/drop/"
             else:
-                enrolled[student] = self.courses[(self.sent // len(self.sessions)) % len(self.courses)]
-                path = f"/courses/{enrolled[student]}/enroll/"
-            task = asyncio.create_task(self._send(host, int(port), raw_request("POST", path, student)))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            self.sent += 1
-            await asyncio.sleep(max(0.0, began + (self.sent + self.skipped) / self.rate - time.monotonic()))
+                turn = self._turn(turns, enrolled)
+                turns += 1
+                if turn:
+                    task = asyncio.create_task(self._send(host, int(port), raw_request("POST", *turn)))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    self.sent += 1
+            await asyncio.sleep(max(0.0, began + slots / self.rate - time.monotonic()))
         if pending:
             await asyncio.wait(pending, timeout=30)
+
+    def _turn(self, turn: int, enrolled: dict) -> tuple[str, str] | None:
+        """(path, session) of ``turn``'s request, or None for a student sitting out their first turn."""
+        count = len(self.sessions)
+        student = self.sessions[turn % count]
+        if turn < count and turn % 2:
+            return None
+        if student in enrolled:
+            return f"/courses/{enrolled.pop(student)}/drop/", student
+        enrolled[student] = self.courses[(turn // count) % len(self.courses)]
+        return f"/courses/{enrolled[student]}/enroll/", student
 
     async def _send(self, host: str, port: int, raw: bytes):
         try:
@@ -176,3 +189,4 @@ class WriteStream:
         except (OSError, IndexError, ValueError):
             status = 0
         self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.answered += 1

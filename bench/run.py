@@ -83,6 +83,8 @@ ENROLLS_PER_REPEAT = 80
 # The write stream runs this long before its cost is measured and the pages' runs start: in its
 # first minute or so every page ran slower (the first two repeats were the slowest for most pages).
 STREAM_WARM_UP_SECONDS = 60
+# The stream alone, measured this long for its cost to the database: about a hundred of its requests.
+STREAM_COST_SECONDS = 5
 # Runs of a page run again because the task worker started a task during them (measure_pages).
 MAX_REPEATS = 2
 
@@ -124,14 +126,14 @@ def measure_scale(scale: str, args) -> dict:
                 stream = WriteStream(stream_base, stream_sessions, school["stream_courses"], args.stream_rate)
                 with stream:
                     time.sleep(STREAM_WARM_UP_SECONDS)
-                    stream_database_cpu = probe.database_cpu_per_second(5)
-                    under_stream = measure_pages(base, pages, args, probe, tasks, stream_database_cpu,
-                                                 args.stream_seconds)
-                    enroll = measure_enrolls(base, people["newcomers"], school["other_courses"], args, probe,
-                                             tasks, stream_database_cpu)
+                    stream_cost = probe.subtract_stream(stream, STREAM_COST_SECONDS)
+                    under_stream = measure_pages(base, pages, args, probe, tasks, args.stream_seconds)
+                    enroll = measure_enrolls(base, people["newcomers"], school["other_courses"], args, probe, tasks)
+                    drain(base, args.connections)
+                    stream_cost_at_end = probe.stream_cost(stream, STREAM_COST_SECONDS)
                 drain(base, args.connections)
                 warm_up(base, pages, args)
-                quiet = measure_pages(base, pages, args, probe, tasks, 0.0, args.seconds)
+                quiet = measure_pages(base, pages, args, probe, tasks, args.seconds)
     for rows in (under_stream, quiet):
         for name, row in rows.items():
             row["queries"] = queries[name]
@@ -143,7 +145,7 @@ def measure_scale(scale: str, args) -> dict:
         "database_start_seconds": round(start_seconds, 1),
         "stream": {"rate": args.stream_rate, "sent": stream.sent, "skipped": stream.skipped,
                    "statuses": stream.statuses,
-                   "database_cpu_ms_per_second": round(stream_database_cpu * 1000, 1)},
+                   "database_cpu": {"at_start": stream_cost, "at_end": stream_cost_at_end}},
         "under_stream": {**under_stream, "enroll POST": enroll},
         "quiet": quiet,
         "setup": setup(args, load_average),
@@ -151,18 +153,32 @@ def measure_scale(scale: str, args) -> dict:
 
 
 class Probe:
-    """CPU seconds of the page workers and of the database server."""
+    """CPU seconds of the page workers and of the database server, less what the write stream's
+    requests cost the database (``subtract_stream``)."""
 
     def __init__(self, master: int, database: int):
         self.master, self.database = master, database
+        self.stream, self.per_stream_request = None, 0.0
 
     def read(self) -> tuple[float, float]:
-        return workers_cpu_seconds(self.master), cpu_seconds([self.database])
+        answered = self.stream.answered if self.stream else 0
+        return workers_cpu_seconds(self.master), cpu_seconds([self.database]) - self.per_stream_request * answered
 
-    def database_cpu_per_second(self, seconds: float) -> float:
-        _, before = self.read()
+    def subtract_stream(self, stream: WriteStream, seconds: float) -> dict:
+        """From now on, read the database's CPU less the stream's, at its cost per request measured
+        now. Per request, not per second: while a page keeps the app busy, the stream's requests wait
+        and some are skipped (measure.MAX_IN_FLIGHT), so a second of it costs less than alone."""
+        cost = self.stream_cost(stream, seconds)
+        self.stream, self.per_stream_request = stream, cost["ms_per_request"] / 1000
+        return cost
+
+    def stream_cost(self, stream: WriteStream, seconds: float) -> dict:
+        """What the stream alone costs the database: CPU ms per request answered, and per second."""
+        answered, before = stream.answered, cpu_seconds([self.database])
         time.sleep(seconds)
-        return (self.read()[1] - before) / seconds
+        spent, requests = cpu_seconds([self.database]) - before, stream.answered - answered
+        return {"ms_per_request": round(1000 * spent / max(requests, 1), 2),
+                "ms_per_second": round(1000 * spent / seconds, 1)}
 
 
 def wait_for_the_term_at_a_glance(base: str, registrar: str, patience: float = 300) -> None:
@@ -194,8 +210,7 @@ def drain(base: str, connections: int, patience: float = 90) -> None:
             return
 
 
-def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, stream_database_cpu: float,
-                  seconds: float) -> dict:
+def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, seconds: float) -> dict:
     """Every page ``args.repeats`` times for ``seconds``, in turn (so that a slow moment of the machine hits them all).
 
     Each run starts while the task worker is idle, and a run during which it started a
@@ -212,27 +227,24 @@ def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, st
                 tasks.wait_until_idle()
                 starts = tasks.started()
                 workers_before, database_before = probe.read()
-                began = time.perf_counter()
                 result = wrk(base, page["path"], page["session"], args.connections, seconds)
                 overlapped = tasks.started() > starts
                 drain(base, args.connections)
-                elapsed = time.perf_counter() - began
                 workers_after, database_after = probe.read()
                 if name in QUEUE_TASKS:
                     time.sleep(TaskLog.POLL_SECONDS + 0.5)  # what the run queued has started
                 if not overlapped or attempt == MAX_REPEATS:
                     break
                 repeated[name] += 1
-            database = database_after - database_before - stream_database_cpu * elapsed
             runs[name].append({
-                **result, "worker_cpu_s": workers_after - workers_before, "database_cpu_s": max(database, 0.0),
+                **result, "worker_cpu_s": workers_after - workers_before,
+                "database_cpu_s": max(database_after - database_before, 0.0),
             })
     return {name: summary(page_runs) | {"path": pages[name]["path"], "repeated": repeated[name]}
             for name, page_runs in runs.items()}
 
 
-def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, probe: Probe, tasks: TaskLog,
-                    stream_database_cpu: float) -> dict:
+def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, probe: Probe, tasks: TaskLog) -> dict:
     """Enroll POSTs, each a different student in one of many courses, ``args.connections`` at a time."""
     runs = []
     for repeat in range(args.repeats):
@@ -245,12 +257,12 @@ def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, pr
         results = fire(base, "POST", jobs, concurrency=args.connections)
         elapsed = time.perf_counter() - began
         workers_after, database_after = probe.read()
-        database = database_after - database_before - stream_database_cpu * elapsed
         runs.append({
             "requests": len(results), "requests_per_second": len(results) / elapsed,
             **percentiles_ms([latency for _, latency in results]),
             "errors": sum(1 for status, _ in results if status != 302),
-            "worker_cpu_s": workers_after - workers_before, "database_cpu_s": max(database, 0.0),
+            "worker_cpu_s": workers_after - workers_before,
+            "database_cpu_s": max(database_after - database_before, 0.0),
         })
     return summary(runs) | {"path": "/courses/<code>/enroll/"}
 
@@ -317,8 +329,7 @@ def markdown(results: dict, baselines: dict) -> str:
             "",
             f"Under the write stream ({result['stream']['rate']} enrolls and drops per second asked, "
             f"{result['stream']['sent']} sent, {result['stream'].get('skipped', 0)} skipped while 8 were waiting, "
-            f"answers {result['stream']['statuses']}; the database spent "
-            f"{result['stream']['database_cpu_ms_per_second']} ms of CPU per second on it, subtracted below):",
+            f"answers {result['stream']['statuses']}; {stream_cost_said(result['stream'])}):",
             "",
             *table(result["under_stream"], baselines.get(scale, {}).get("under_stream", {})),
             "",
@@ -331,6 +342,18 @@ def markdown(results: dict, baselines: dict) -> str:
     if {"small", "large"} <= results.keys():
         lines += ratios(results["small"], results["large"])
     return "\n".join(lines) + "\n"
+
+
+def stream_cost_said(stream: dict) -> str:
+    """What the stream alone cost the database, when the runs started and when they ended (had it
+    drifted, what is subtracted from the pages' figures would be off)."""
+    if "database_cpu" not in stream:  # measured before the stream's cost was per request
+        return f"the database spent {stream['database_cpu_ms_per_second']} ms of CPU per second on it, subtracted below"
+    start, end = stream["database_cpu"]["at_start"], stream["database_cpu"]["at_end"]
+    return (f"alone, it cost the database {start['ms_per_request']} ms of CPU per request "
+            f"({start['ms_per_second']} ms a second) when the runs started, subtracted below for each of its "
+            f"requests answered during a run, and {end['ms_per_request']} ms ({end['ms_per_second']} a second) "
+            f"when they ended")
 
 
 def measured_commit(app: Path) -> str:
