@@ -32,6 +32,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of every core since boot, from /proc/stat (idle and I/O wait are not busy)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS, sum(ticks) / CLOCK_TICKS
+
+
 def workers_cpu_seconds(master: int) -> float:
     """CPU of a gunicorn master's workers, those running and those it replaced.
 

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import copy_of, seeded_school  # noqa: E402
-from measure import TaskLog, WriteStream, cpu_seconds, workers_cpu_seconds, wrk  # noqa: E402
+from measure import TaskLog, WriteStream, cpu_seconds, machine_cpu_seconds, workers_cpu_seconds, wrk  # noqa: E402
 from stack import (  # noqa: E402
     ROOT,
     embedded_database,
@@ -132,6 +132,7 @@ def measure_scale(scale: str, args) -> dict:
                     drain(base, args.connections)
                     stream_cost_at_end = probe.stream_cost(stream, STREAM_COST_SECONDS)
                 drain(base, args.connections)
+                settled = settle()
                 warm_up(base, pages, args)
                 quiet = measure_pages(base, pages, args, probe, tasks, args.seconds)
     for rows in (under_stream, quiet):
@@ -143,6 +144,7 @@ def measure_scale(scale: str, args) -> dict:
                    "enrollments": school["enrollments"]},
         "seed_seconds": school["seed_seconds"],
         "database_start_seconds": round(start_seconds, 1),
+        "settled_after_stream_seconds": settled,
         "stream": {"rate": args.stream_rate, "sent": stream.sent, "skipped": stream.skipped,
                    "statuses": stream.statuses,
                    "database_cpu": {"at_start": stream_cost, "at_end": stream_cost_at_end}},
@@ -208,6 +210,23 @@ def drain(base: str, connections: int, patience: float = 90) -> None:
         answers = fire(base, "GET", [("/healthz", "")] * connections, timeout=2)
         if all(status == 200 for status, _ in answers):
             return
+
+
+def settle(busy_below: float = 0.1, quiet_seconds: int = 3, patience: float = 60) -> float:
+    """Wait until the machine has been idle (its cores less than ``busy_below`` busy) for
+    ``quiet_seconds`` in a row, and say how long that took: what the write stream left behind
+    (the kernel writing the database's pages out, a process collecting its garbage) would
+    slow the quiet table's first runs. In one run of the large school, every page's first quiet
+    run was its slowest, the login page's too, which reads nothing from the database."""
+    began = time.monotonic()
+    quiet = 0
+    before = machine_cpu_seconds()
+    while quiet < quiet_seconds and time.monotonic() - began < patience:
+        time.sleep(1)
+        now = machine_cpu_seconds()
+        quiet = quiet + 1 if (now[0] - before[0]) / max(now[1] - before[1], 1e-9) < busy_below else 0
+        before = now
+    return round(time.monotonic() - began, 1)
 
 
 def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, seconds: float) -> dict:
@@ -285,6 +304,8 @@ def summary(runs: list[dict]) -> dict:
         "database_cpu_ms": round(1000 * sum(run["database_cpu_s"] for run in runs) / max(requests, 1), 2),
         "requests": requests, "errors": sum(run["errors"] for run in runs),
         "runs_requests_per_second": [round(run["requests_per_second"], 1) for run in runs],
+        # A slow run whose requests cost the workers more CPU each met a slower machine, not a busier one.
+        "runs_worker_cpu_ms": [round(1000 * run["worker_cpu_s"] / max(run["requests"], 1), 1) for run in runs],
     }
 
 
@@ -357,14 +378,15 @@ def stream_cost_said(stream: dict) -> str:
 
 
 def measured_commit(app: Path) -> str:
-    """The checkout's commit, marked when its code differs from it (the results it writes aside)."""
+    """The checkout's commit, marked when its code differs from it (the results it writes and the
+    Markdown, the README's tables among it, aside)."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=app, capture_output=True, text=True).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD")
     if not commit:
         return "baseline"
-    changed = git("status", "--porcelain", "--", ".", ":!bench/results")
+    changed = git("status", "--porcelain", "--", ".", ":!bench/results", ":!*.md")
     return f"{commit} with uncommitted changes" if changed else commit
 
 
