@@ -6,6 +6,7 @@ little when other programs share the cores.
 """
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
@@ -122,8 +123,8 @@ class TaskLog:
                 self.running.discard(task)
 
 
-class WriteStream:
-    """Enrolls and drops at a fixed rate, as registration day does, in a thread of its own.
+def stream_turns(sessions: list[str], courses: list[str]):
+    """The write stream's requests, (path, session) each, or None for a turn sat out.
 
     The students of ``sessions`` take turns; at each of their turns a student
     enrolls in the next course of ``courses``, or drops the one they are in.
@@ -131,7 +132,22 @@ class WriteStream:
     enroll is followed by a drop (an enroll costs the database about twice a
     drop: in passes of all enrolls then all drops, the stream's cost swung by
     half every three seconds, and a page's run caught more or less of it).
-    Every request writes the course document (its seat counter), so the
+    """
+    enrolled = {}
+    for turn in itertools.count():
+        student = sessions[turn % len(sessions)]
+        if turn < len(sessions) and turn % 2:
+            yield None
+        elif student in enrolled:
+            yield f"/courses/{enrolled.pop(student)}/drop/", student
+        else:
+            enrolled[student] = courses[(turn // len(sessions)) % len(courses)]
+            yield f"/courses/{enrolled[student]}/enroll/", student
+
+
+class WriteStream:
+    """Enrolls and drops at a fixed rate, as registration day does, in a thread of its own
+    (``stream_turns``). Every request writes the course document (its seat counter), so the
     database's cached reads of the courses are emptied ``rate`` times a second.
     The requests go to their own gunicorn (``base``), so the CPU of the workers
     measured serves the measured pages alone.
@@ -153,18 +169,17 @@ class WriteStream:
 
     async def _run(self):
         host, port = self.base.removeprefix("http://").split(":")
-        enrolled = {}
+        turns = stream_turns(self.sessions, self.courses)
         pending = set()
         began = time.monotonic()
-        turns = slots = 0
+        slots = 0
         while not self._stop.is_set():
             slots += 1
             if len(pending) >= MAX_IN_FLIGHT:
                 # The app is behind: a request now would only queue (and time out); keep the rate honest.
                 self.skipped += 1
             else:
-                turn = self._turn(turns, enrolled)
-                turns += 1
+                turn = next(turns)
                 if turn:
                     task = asyncio.create_task(self._send(host, int(port), raw_request("POST", *turn)))
                     pending.add(task)
@@ -173,17 +188,6 @@ class WriteStream:
             await asyncio.sleep(max(0.0, began + slots / self.rate - time.monotonic()))
         if pending:
             await asyncio.wait(pending, timeout=30)
-
-    def _turn(self, turn: int, enrolled: dict) -> tuple[str, str] | None:
-        """(path, session) of ``turn``'s request, or None for a student sitting out their first turn."""
-        count = len(self.sessions)
-        student = self.sessions[turn % count]
-        if turn < count and turn % 2:
-            return None
-        if student in enrolled:
-            return f"/courses/{enrolled.pop(student)}/drop/", student
-        enrolled[student] = self.courses[(turn // count) % len(self.courses)]
-        return f"/courses/{enrolled[student]}/enroll/", student
 
     async def _send(self, host: str, port: int, raw: bytes):
         try:
