@@ -374,8 +374,6 @@ def markdown(results: dict, baselines: dict) -> str:
 def stream_cost_said(stream: dict) -> str:
     """What the stream alone cost the database, when the runs started and when they ended (had it
     drifted, what is subtracted from the pages' figures would be off)."""
-    if "database_cpu" not in stream:  # measured before the stream's cost was per request
-        return f"the database spent {stream['database_cpu_ms_per_second']} ms of CPU per second on it, subtracted below"
     start, end = stream["database_cpu"]["at_start"], stream["database_cpu"]["at_end"]
     return (f"alone, it cost the database {start['ms_per_request']} ms of CPU per request "
             f"({start['ms_per_second']} ms a second) when the runs started, subtracted below for each of its "
