@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import os
 import re
+import statistics
 import subprocess
 import threading
 import time
@@ -81,6 +82,53 @@ def wrk(base: str, path: str, session: str | None, connections: int, seconds: fl
 def _milliseconds(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
     return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+
+class MachineSpeed:
+    """How fast the machine runs Python now: a fixed piece of pure-Python work
+    (``reference_work``), timed in CPU of its own thread every half second, in a
+    thread of its own, while the benchmark runs.
+
+    On the VM this was built on, that work took 14-18 ms of CPU or 26-31 ms, each
+    core switching between the two every few seconds, with nothing else running as
+    with the benchmark: the host runs the VM's cores at two speeds. A run that meets
+    more of the slow one serves fewer requests, for no reason of the app's. Kept for
+    each run (``reference_cpu_ms``, the median during it), the figure tells such a
+    run from one the app made slow. It costs the machine about 3% of one core.
+    """
+
+    INTERVAL_SECONDS = 0.5
+
+    def __init__(self):
+        self.samples: list[tuple[float, float]] = []  # (time.monotonic(), CPU ms of reference_work)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.wait(self.INTERVAL_SECONDS):
+            began = time.thread_time()
+            reference_work()
+            self.samples.append((time.monotonic(), 1000 * (time.thread_time() - began)))
+
+    def median_between(self, began: float, ended: float) -> float | None:
+        during = [ms for at, ms in self.samples if began <= at <= ended]
+        return round(statistics.median(during), 1) if during else None
+
+
+def reference_work() -> None:
+    """About 10 ms of what a Django request does most: dictionaries, strings, a sort."""
+    table = {}
+    for n in range(40_000):
+        table[n % 997] = f"{n}x"
+    sorted(table.values())
 
 
 class TaskLog:

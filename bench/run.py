@@ -42,7 +42,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import copy_of, seeded_school  # noqa: E402
-from measure import TaskLog, WriteStream, cpu_seconds, machine_cpu_seconds, workers_cpu_seconds, wrk  # noqa: E402
+from measure import (  # noqa: E402
+    MachineSpeed,
+    TaskLog,
+    WriteStream,
+    cpu_seconds,
+    machine_cpu_seconds,
+    workers_cpu_seconds,
+    wrk,
+)
 from stack import (  # noqa: E402
     ROOT,
     embedded_database,
@@ -118,8 +126,8 @@ def measure_scale(scale: str, args) -> dict:
             masters = []
             with gunicorn(env, workers=None, threads=None, app=args.app, process_out=masters) as base, \
                     gunicorn({**env, "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}, workers=2, threads=1,
-                             app=args.app) as stream_base, task_worker(env, app=args.app):
-                probe = Probe(masters[0].pid, database_pid)
+                             app=args.app) as stream_base, task_worker(env, app=args.app), MachineSpeed() as speed:
+                probe = Probe(masters[0].pid, database_pid, speed)
                 warm_up(base, pages, args)
                 wait_for_the_term_at_a_glance(base, sessions["registrar"])
                 stream_sessions = [people["sessions"][email] for email in school["stream_students"]]
@@ -155,16 +163,30 @@ def measure_scale(scale: str, args) -> dict:
 
 
 class Probe:
-    """CPU seconds of the page workers and of the database server, less what the write stream's
-    requests cost the database (``subtract_stream``)."""
+    """What a run cost: CPU seconds of the page workers and of the database server, less what the
+    write stream's requests cost the database (``subtract_stream``), and how fast the machine ran
+    meanwhile (``MachineSpeed``)."""
 
-    def __init__(self, master: int, database: int):
-        self.master, self.database = master, database
+    def __init__(self, master: int, database: int, speed: MachineSpeed):
+        self.master, self.database, self.speed = master, database, speed
         self.stream, self.per_stream_request = None, 0.0
 
-    def read(self) -> tuple[float, float]:
+    def start(self) -> dict:
+        return {"at": time.monotonic(), **self._read()}
+
+    def since(self, start: dict) -> dict:
+        """A run's costs, from ``start()`` taken when it began to now."""
+        now = self._read()
+        return {
+            "worker_cpu_s": now["workers"] - start["workers"],
+            "database_cpu_s": max(now["database"] - start["database"], 0.0),
+            "reference_cpu_ms": self.speed.median_between(start["at"], time.monotonic()),
+        }
+
+    def _read(self) -> dict:
         answered = self.stream.answered if self.stream else 0
-        return workers_cpu_seconds(self.master), cpu_seconds([self.database]) - self.per_stream_request * answered
+        return {"workers": workers_cpu_seconds(self.master),
+                "database": cpu_seconds([self.database]) - self.per_stream_request * answered}
 
     def subtract_stream(self, stream: WriteStream, seconds: float) -> dict:
         """From now on, read the database's CPU less the stream's, at its cost per request measured
@@ -245,20 +267,17 @@ def measure_pages(base: str, pages: dict, args, probe: Probe, tasks: TaskLog, se
             for attempt in range(1 + MAX_REPEATS):
                 tasks.wait_until_idle()
                 starts = tasks.started()
-                workers_before, database_before = probe.read()
+                begun = probe.start()
                 result = wrk(base, page["path"], page["session"], args.connections, seconds)
                 overlapped = tasks.started() > starts
                 drain(base, args.connections)
-                workers_after, database_after = probe.read()
+                costs = probe.since(begun)
                 if name in QUEUE_TASKS:
                     time.sleep(TaskLog.POLL_SECONDS + 0.5)  # what the run queued has started
                 if not overlapped or attempt == MAX_REPEATS:
                     break
                 repeated[name] += 1
-            runs[name].append({
-                **result, "worker_cpu_s": workers_after - workers_before,
-                "database_cpu_s": max(database_after - database_before, 0.0),
-            })
+            runs[name].append(result | costs)
     return {name: summary(page_runs) | {"path": pages[name]["path"], "repeated": repeated[name]}
             for name, page_runs in runs.items()}
 
@@ -277,18 +296,14 @@ def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, pr
     runs = []
     for repeat in range(args.repeats):
         tasks.wait_until_idle()
-        workers_before, database_before = probe.read()
-        began = time.perf_counter()
+        begun = probe.start()
         results = fire(base, "POST", jobs(repeat), concurrency=args.connections)
-        elapsed = time.perf_counter() - began
-        workers_after, database_after = probe.read()
+        costs = probe.since(begun)
         runs.append({
-            "requests": len(results), "requests_per_second": len(results) / elapsed,
+            "requests": len(results), "requests_per_second": len(results) / (time.monotonic() - begun["at"]),
             **percentiles_ms([latency for _, latency in results]),
             "errors": sum(1 for status, _ in results if status != 302),
-            "worker_cpu_s": workers_after - workers_before,
-            "database_cpu_s": max(database_after - database_before, 0.0),
-        })
+        } | costs)
     return summary(runs) | {"path": "/courses/<code>/enroll/"}
 
 
@@ -310,8 +325,10 @@ def summary(runs: list[dict]) -> dict:
         "database_cpu_ms": round(1000 * sum(run["database_cpu_s"] for run in runs) / max(requests, 1), 2),
         "requests": requests, "errors": sum(run["errors"] for run in runs),
         "runs_requests_per_second": [round(run["requests_per_second"], 1) for run in runs],
-        # A slow run whose requests cost the workers more CPU each met a slower machine, not a busier one.
+        # A slow run whose requests cost the workers more CPU each met a slower machine, not a busier one;
+        # the reference work's CPU during the run (MachineSpeed) says so without the app.
         "runs_worker_cpu_ms": [round(1000 * run["worker_cpu_s"] / max(run["requests"], 1), 1) for run in runs],
+        "runs_reference_cpu_ms": [run["reference_cpu_ms"] for run in runs],
     }
 
 
@@ -352,7 +369,8 @@ def markdown(results: dict, baselines: dict) -> str:
             f"{s['connections']} connections, {s['repeats']} runs per page of {s['seconds_per_run']['under_stream']} s "
             f"under the stream and {s['seconds_per_run']['quiet']} s quiet, in turn, each "
             f"started while the task worker was idle{repeats_said(result)}; "
-            f"embedded database started on the data file in {result['database_start_seconds']} s.",
+            f"embedded database started on the data file in {result['database_start_seconds']} s"
+            f"{machine_speed_said(result)}.",
             "",
             f"Under the write stream ({result['stream']['rate']} enrolls and drops per second asked, "
             f"{result['stream']['sent']} sent, {result['stream'].get('skipped', 0)} skipped while 8 were waiting, "
@@ -379,6 +397,17 @@ def stream_cost_said(stream: dict) -> str:
             f"({start['ms_per_second']} ms a second) when the runs started, subtracted below for each of its "
             f"requests answered during a run, and {end['ms_per_request']} ms ({end['ms_per_second']} a second) "
             f"when they ended")
+
+
+def machine_speed_said(result: dict) -> str:
+    """How fast the machine ran during the runs (measure.MachineSpeed): the spread of the reference
+    work's CPU, run by run."""
+    figures = sorted(figure for mode in ("under_stream", "quiet") for row in result[mode].values()
+                     for figure in row.get("runs_reference_cpu_ms", []) if figure is not None)
+    if not figures:  # measured before the machine's speed was
+        return ""
+    return (f"; a fixed piece of Python took {figures[0]}–{figures[-1]} ms of CPU during a run (median of the "
+            f"run's samples; {statistics.median(figures)} over the runs), the host running its cores at two speeds")
 
 
 def measured_commit(app: Path) -> str:
