@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Course, Term
-from enrollment import services
+from enrollment import services, swaps
 from enrollment.holds import HoldAlreadyLifted, hold_lift, hold_place
 from enrollment.models import Enrollment, EnrollmentEvent, Hold, Status, Via
 from enrollment.seat_counters import counter_mismatches
@@ -199,6 +199,27 @@ def test_a_hold_placed_after_the_check_takes_the_new_seat_back(term, student, bu
     events = EnrollmentEvent.objects.filter(enrollment=enrollment)
     history = list(events.values_list("from_status", "to_status", "note"))
     assert history == [("", "enrolled", ""), ("enrolled", "dropped", "taken back: a hold was placed meanwhile")]
+
+
+def test_a_hold_placed_while_a_swap_is_written_takes_the_new_course_back_and_keeps_the_old(term, student, bursar,
+                                                                                            monkeypatch):
+    old, new = course_at(term, 10, capacity=1), course_at(term, 9, capacity=1)
+    enrollment_create(student=student, course=fresh(old))
+    write = swaps._write_enrollment
+
+    def hold_placed_meanwhile(*args, **kwargs):
+        enrollment = write(*args, **kwargs)
+        place(student, bursar, reason="Placed meanwhile")
+        return enrollment
+
+    monkeypatch.setattr(swaps, "_write_enrollment", hold_placed_meanwhile)
+    with pytest.raises(NotEligible) as refused:
+        swaps.enrollment_swap(student=student, course=fresh(new), replacing=fresh(old))
+
+    assert [r.code for r in refused.value.reasons] == ["hold"]
+    assert (status_of(student, new), status_of(student, old)) == (Status.DROPPED, Status.ENROLLED)
+    assert (counters(new), counters(old)) == ((0, 0), (1, 0))
+    assert counter_mismatches() == []
 
 
 def test_a_seat_taken_back_goes_to_whoever_joined_the_waitlist_meanwhile(term, bursar, monkeypatch):
