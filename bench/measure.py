@@ -89,7 +89,7 @@ class MachineSpeed:
     (``reference_work``), timed in CPU of its own thread every half second, in a
     thread of its own, while the benchmark runs.
 
-    On the VM this was built on, that work took 14-18 ms of CPU or 26-31 ms, each
+    On the VM this was built on, that work took about 8-9 ms of CPU or 15-17 ms, each
     core switching between the two every few seconds, with nothing else running as
     with the benchmark: the host runs the VM's cores at two speeds. A run that meets
     more of the slow one serves fewer requests, for no reason of the app's. Kept for

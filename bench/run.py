@@ -400,14 +400,28 @@ def stream_cost_said(stream: dict) -> str:
 
 
 def machine_speed_said(result: dict) -> str:
-    """How fast the machine ran during the runs (measure.MachineSpeed): the spread of the reference
-    work's CPU, run by run."""
-    figures = sorted(figure for mode in ("under_stream", "quiet") for row in result[mode].values()
-                     for figure in row.get("runs_reference_cpu_ms", []) if figure is not None)
-    if not figures:  # measured before the machine's speed was
+    """How fast the machine ran during the runs (measure.MachineSpeed), and how the runs at its slow
+    speed fared against those at its fast one: each run's rate as a share of its page's median."""
+    runs = []
+    for mode in ("under_stream", "quiet"):
+        for row in result[mode].values():
+            if "runs_reference_cpu_ms" not in row:  # measured before the machine's speed was
+                continue
+            median = statistics.median(row["runs_requests_per_second"])
+            runs += [(rate / median, reference) for rate, reference in
+                     zip(row["runs_requests_per_second"], row["runs_reference_cpu_ms"], strict=True) if reference]
+    if not runs:
         return ""
-    return (f"; a fixed piece of Python took {figures[0]}–{figures[-1]} ms of CPU during a run (median of the "
-            f"run's samples; {statistics.median(figures)} over the runs), the host running its cores at two speeds")
+    references = sorted(reference for _, reference in runs)
+    # The fast speed is the usual one; a run whose median sample took 30% more met the slow one most of the time.
+    slow_above = round(1.3 * references[len(references) // 4], 1)
+    fast = [share for share, reference in runs if reference <= slow_above]
+    slow = [share for share, reference in runs if reference > slow_above]
+    return (f"; a fixed piece of Python (measure.MachineSpeed) took {references[0]}–{references[-1]} ms of CPU "
+            f"during a run (the median of its samples), the host running the cores at two speeds: of the "
+            f"{len(fast)} runs where it took at most {slow_above} ms, {sum(share < 0.8 for share in fast)} fell "
+            f"below 80% of their page's median rate; of the {len(slow)} slower ones, "
+            f"{sum(share < 0.8 for share in slow)}")
 
 
 def measured_commit(app: Path) -> str:
