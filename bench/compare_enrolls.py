@@ -8,9 +8,10 @@ by the machine alone. Here both serve at once, each with its own gunicorn (4
 sync workers, production settings) on its own copy of the seeded school, and
 take batches of enroll POSTs in alternation: each batch 80 students new to the
 workers, 4 at a time, one per course among many (bench/run.py's
-measure_enrolls). After a batch each unmeasured, it prints each batch's worker
-CPU per request and the reference work's CPU meanwhile, then the medians, and
-writes them to bench/results/enroll-compare.json.
+enroll_batch, as measure_enrolls sends them). After a batch each unmeasured,
+it prints each batch's worker CPU per request and the reference work's CPU
+meanwhile, then the medians, and writes them to
+bench/results/enroll-compare.json.
 """
 
 import argparse
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import copy_of, seeded_school  # noqa: E402
 from measure import MachineSpeed, workers_cpu_seconds  # noqa: E402
-from run import ENROLLS_PER_REPEAT, RESULTS, measured_commit  # noqa: E402
+from run import ENROLLS_PER_REPEAT, RESULTS, enroll_batch, measured_commit  # noqa: E402
 from stack import ROOT, embedded_database, fire, gunicorn, manage, production_env, run_script  # noqa: E402
 
 
@@ -61,9 +62,7 @@ def main() -> int:
             # Each app goes first in every other round, so neither always follows the other's load.
             for name in (apps if batch % 2 else reversed(apps)):
                 base, master, sessions = served[name]
-                students = sessions[batch * ENROLLS_PER_REPEAT : (batch + 1) * ENROLLS_PER_REPEAT]
-                jobs = [(f"/courses/{courses[(batch * 7 + n) % len(courses)]}/enroll/", session)
-                        for n, session in enumerate(students)]
+                jobs = enroll_batch(sessions, courses, batch)
                 before, began = workers_cpu_seconds(master), time.monotonic()
                 answers = fire(base, "POST", jobs, concurrency=4)
                 worker_ms = 1000 * (workers_cpu_seconds(master) - before) / len(jobs)
@@ -78,7 +77,8 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"), "scale": args.scale,
         "apps": {name: measured_commit(app) for name, app in apps.items()},
         **{name: {"worker_cpu_ms": statistics.median(b["worker_cpu_ms"] for b in runs),
-                  "reference_cpu_ms": statistics.median(b["reference_cpu_ms"] for b in runs if b["reference_cpu_ms"]),
+                  "reference_cpu_ms": round(
+                      statistics.median(b["reference_cpu_ms"] for b in runs if b["reference_cpu_ms"]), 1),
                   "batches": runs} for name, runs in batches.items()},
     }
     (RESULTS / "enroll-compare.json").write_text(json.dumps(result, indent=2) + "\n")

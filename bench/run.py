@@ -287,17 +287,12 @@ def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, pr
     after a batch unmeasured: as warm_up does for the pages, since the workers' first enrolls load
     what later ones find ready (the first measured batch was the slowest on the large school, at
     24.6 ms of worker CPU a request against 16.0-17.7 for the others)."""
-    def jobs(repeat: int) -> list[tuple[str, str]]:
-        batch = sessions[repeat * ENROLLS_PER_REPEAT : (repeat + 1) * ENROLLS_PER_REPEAT]
-        return [(f"/courses/{courses[(repeat * 7 + n) % len(courses)]}/enroll/", session)
-                for n, session in enumerate(batch)]
-
-    fire(base, "POST", jobs(args.repeats), concurrency=args.connections)
+    fire(base, "POST", enroll_batch(sessions, courses, args.repeats), concurrency=args.connections)
     runs = []
     for repeat in range(args.repeats):
         tasks.wait_until_idle()
         begun = probe.start()
-        results = fire(base, "POST", jobs(repeat), concurrency=args.connections)
+        results = fire(base, "POST", enroll_batch(sessions, courses, repeat), concurrency=args.connections)
         costs = probe.since(begun)
         runs.append({
             "requests": len(results), "requests_per_second": len(results) / (time.monotonic() - begun["at"]),
@@ -305,6 +300,14 @@ def measure_enrolls(base: str, sessions: list[str], courses: list[str], args, pr
             "errors": sum(1 for status, _ in results if status != 302),
         } | costs)
     return summary(runs) | {"path": "/courses/<code>/enroll/"}
+
+
+def enroll_batch(sessions: list[str], courses: list[str], batch: int) -> list[tuple[str, str]]:
+    """The ``batch``-th ENROLLS_PER_REPEAT enroll POSTs: (path, session) each, every student of the
+    batch new, their courses spread over ``courses``."""
+    students = sessions[batch * ENROLLS_PER_REPEAT : (batch + 1) * ENROLLS_PER_REPEAT]
+    return [(f"/courses/{courses[(batch * 7 + n) % len(courses)]}/enroll/", session)
+            for n, session in enumerate(students)]
 
 
 def summary(runs: list[dict]) -> dict:
