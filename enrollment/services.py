@@ -56,7 +56,7 @@ from .grades import Grade
 from .locks import hold_term, unlock_term
 from .models import Enrollment, EnrollmentEvent, Status, Via
 from .permits import permit_give_back, permit_note, permit_use, without_waived
-from .selectors import active_holds
+from .selectors import active_holds_if_any
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def enrollment_create(
     now = now or timezone.now()
     actor = actor or student
     prerequisites = course_prerequisites(course)
-    holds = active_holds(student=student)
+    holds = active_holds_if_any(student=student)
     groups = term_appointment_groups(course.term)
 
     def check(enrollments):
@@ -165,7 +165,7 @@ def enrollment_create(
     if permit is not None:
         note = Truncator("; ".join(filter(None, [note, permit_note(permit)]))).chars(200)
     _record(enrollment, actor, previous.status if previous else "", status, via, note)
-    if late := hold_reasons(active_holds(student=student)):
+    if late := hold_reasons(active_holds_if_any(student=student)):
         _take_back(enrollment, actor=actor, via=via, now=now)
         raise NotEligible(" ".join(reason.message for reason in late), reasons=late)
     return enrollment
@@ -242,7 +242,7 @@ def enrollment_promote(*, enrollment: Enrollment, actor, via: str = Via.ADMIN, o
     if enrollment.status != Status.WAITLISTED:
         raise NotEnrolled(f"{enrollment.student} is not on the waitlist for {enrollment.course.code}.")
     course, student = enrollment.course, enrollment.student
-    holds = active_holds(student=student)
+    holds = active_holds_if_any(student=student)
 
     def check(enrollments):
         if reasons := hold_reasons(holds) + without_waived(
@@ -494,7 +494,7 @@ def _promote_next(course: Course, *, actor, via: str, now) -> Enrollment | None:
 
 def _promote_if_allowed(enrollment: Enrollment, *, actor, via: str, now) -> bool:
     student, course = enrollment.student, enrollment.course
-    holds = active_holds(student=student)
+    holds = active_holds_if_any(student=student)
     held = hold_term(student=student, term=course.term, check=lambda enrollments: hold_reasons(holds) + without_waived(
         term_load_reasons(course=course, enrollments=enrollments), enrollment))
     if held is None:
@@ -523,7 +523,7 @@ def _taken_back_for_a_hold(enrollment: Enrollment, *, waited_since, token: str, 
     Nothing is taken back (and nothing returned) when the student dropped
     the seat in the instant since: their drop has already passed it on.
     """
-    late = hold_reasons(active_holds(student=enrollment.student))
+    late = hold_reasons(active_holds_if_any(student=enrollment.student))
     if not late:
         return []
     back = Enrollment.objects.filter(pk=enrollment.pk, status=Status.ENROLLED, lock_token=token).update(

@@ -51,7 +51,7 @@ from .eligibility import Eligibility, Reason, enrollment_eligibility, hold_reaso
 from .emails import send_promotion_email
 from .locks import unlock_term
 from .models import Enrollment, Status, Via
-from .selectors import active_holds
+from .selectors import active_holds, active_holds_if_any
 from .services import (
     AlreadyEnrolled,
     EnrollmentError,
@@ -173,7 +173,7 @@ def enrollment_swap(*, student, course: Course, replacing: Course, via: str = Vi
     previous_status = previous.status if previous else ""
     note = f"swap: replaces {held.course.code} once promoted" if waiting else f"swap: in place of {held.course.code}"
     _record(enrollment, student, previous_status, status, via, note)
-    if late := hold_reasons(active_holds(student=student)):
+    if late := hold_reasons(active_holds_if_any(student=student)):
         # A hold placed while X was written (enrollment.holds): X goes, Y
         # stays, so the student still holds one of them.
         _take_back(enrollment, actor=student, via=via, now=now)

@@ -16,6 +16,7 @@ from enrollment import services, swaps
 from enrollment.holds import HoldAlreadyLifted, hold_lift, hold_place
 from enrollment.models import Enrollment, EnrollmentEvent, Hold, Status, Via
 from enrollment.seat_counters import counter_mismatches
+from enrollment.selectors import active_holds_if_any
 from enrollment.services import (
     NotEligible,
     course_fill_from_waitlist,
@@ -125,6 +126,20 @@ def test_every_reason_is_given_at_once_with_the_hold(term, student, bursar):
     with pytest.raises(NotEligible) as refused:
         enrollment_create(student=student, course=fresh(course_at(term, 9)))
     assert [r.code for r in refused.value.reasons] == ["hold", "schedule_conflict"]
+
+
+def test_the_writes_ask_only_whether_a_hold_exists_and_read_a_held_students_holds_oldest_first(
+    student, staff, bursar, django_assert_num_queries,
+):
+    with django_assert_num_queries(1):
+        assert active_holds_if_any(student=student) == []
+    library = HoldKindFactory(code="library", name="Library", office="the Library")
+    first, second = place(student, bursar), place(student, library)
+    hold_lift(hold=first, actor=staff)
+    third = place(student, bursar, reason="Fees are unpaid.")
+    with django_assert_num_queries(2):
+        holds = active_holds_if_any(student=student)
+    assert holds == [second, third] and [h.kind.name for h in holds] == ["Library", "Bursar"]
 
 
 def test_a_held_student_may_still_drop_leave_a_waitlist_and_withdraw(term, student, bursar):
@@ -288,7 +303,7 @@ def test_once_a_hold_is_placed_no_enrollment_written_after_it_stands(term, bursa
     refused with the hold, and every enrollment that stands began its write
     before the hold was placed."""
     write_began, checked = {}, threading.Semaphore(0)
-    write, read_holds = services._write_enrollment, services.active_holds
+    write, read_holds = services._write_enrollment, services.active_holds_if_any
 
     def timed(*args):
         began = time.monotonic()
@@ -302,7 +317,7 @@ def test_once_a_hold_is_placed_no_enrollment_written_after_it_stands(term, bursa
         return holds
 
     monkeypatch.setattr(services, "_write_enrollment", timed)
-    monkeypatch.setattr(services, "active_holds", counted)
+    monkeypatch.setattr(services, "active_holds_if_any", counted)
     for _ in range(3):
         student = UserFactory()
         courses = [fresh(course_at(term, 8 + hour)) for hour in range(6)]  # 18 credits at distinct hours
