@@ -13,12 +13,13 @@ does (bench/serve_in_process.py), under callgrind with counting switched on only
 measured requests, after a few unmeasured ones. The pages and sessions are bench/run.py's, and the
 enroll POST is each request a student new to the process, as bench/run.py sends it. What the database
 does runs in its own process and is not counted: the figure is the part that stays on a real MongoDB.
-Prints a table, with the change against --app, and writes bench/results/instructions.json.
+Prints a table, with the change against --app, and writes bench/results/instructions-<scale>.json.
 """
 
 import argparse
 import json
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=10, help="measured requests per page")
     parser.add_argument("--scale", choices=["small", "large"], default="small")
     args = parser.parse_args()
+    if not shutil.which("valgrind"):
+        raise SystemExit("valgrind is needed: apt-get install valgrind")
     names = args.pages or [*(name for name, _, _ in PAGES), ENROLL]
     apps = {"this": ROOT, **({"other": args.app.resolve()} if args.app else {})}
     data_path, school = seeded_school(args.scale)
@@ -129,7 +132,7 @@ def main() -> int:
         "apps": {name: measured_commit(app) for name, app in apps.items()},
         "instructions_per_request": counted, "seconds": round(time.monotonic() - began),
     }
-    (RESULTS / "instructions.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"instructions-{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
     return 0
 
