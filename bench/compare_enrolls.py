@@ -18,26 +18,21 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import copy_of, seeded_school  # noqa: E402
+from data import app_on_a_copy, seeded_school  # noqa: E402
 from measure import MachineSpeed, workers_cpu_seconds  # noqa: E402
 from run import ENROLLS_PER_REPEAT, RESULTS, enroll_batch, measured_commit  # noqa: E402
-from stack import ROOT, embedded_database, fire, gunicorn, manage, production_env, run_script  # noqa: E402
+from stack import ROOT, fire, gunicorn, run_script  # noqa: E402
 
 
 def serve(stack: ExitStack, app: Path, data_path: Path, newcomers: int) -> tuple[str, int, list[str]]:
     """The app on its own copy of the school: (base URL, gunicorn master's pid, new students' sessions)."""
-    directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="registrar-compare-")))
-    uri, _ = stack.enter_context(embedded_database(directory, copy_of(data_path, directory)))
-    env = production_env(uri, directory, BENCH_APP=str(app))
-    manage(env, "migrate", "--no-input", "-v0", app=app)
-    manage(env, "collectstatic", "--no-input", "-v0", app=app)
+    env, _ = stack.enter_context(app_on_a_copy(app, data_path, prefix="registrar-compare-"))
     sessions = run_script(env, "prepare.py", {"scenario": "sessions", "emails": [], "newcomers": newcomers})
     masters = []
     base = stack.enter_context(gunicorn(env, workers=4, threads=1, app=app, process_out=masters))

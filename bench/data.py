@@ -62,3 +62,16 @@ def copy_of(data_path: Path, directory: Path) -> Path:
     shutil.copyfile(data_path, copy)
     copy.chmod(0o600)
     return copy
+
+
+@contextlib.contextmanager
+def app_on_a_copy(app: Path, data_path: Path, prefix: str):
+    """The production environment of app over its own copy of data_path, migrated and with its
+    static files collected, as the Procfile's release step leaves it: (environment, directory)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        directory = Path(directory)
+        with embedded_database(directory, copy_of(data_path, directory)) as (uri, _):
+            env = production_env(uri, directory, BENCH_APP=str(app))
+            manage(env, "migrate", "--no-input", "-v0", app=app)
+            manage(env, "collectstatic", "--no-input", "-v0", app=app)
+            yield env, directory

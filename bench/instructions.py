@@ -23,16 +23,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import copy_of, seeded_school  # noqa: E402
+from data import app_on_a_copy, seeded_school  # noqa: E402
 from run import ENROLLS_PER_REPEAT, PAGES, RESULTS, enroll_batch, measured_commit  # noqa: E402
-from stack import CSRF_TOKEN, HOST, ROOT, embedded_database, manage, production_env, run_script  # noqa: E402
+from stack import CSRF_TOKEN, HOST, ROOT, run_script  # noqa: E402
 
 ENROLL = "enroll POST"
 WARM_UP = 3
@@ -40,46 +39,50 @@ WARM_UP = 3
 
 def count(app: Path, data_path: Path, school: dict, names: list[str], requests: int) -> dict:
     """{page name: instructions per request} for app on its own copy of the school."""
-    with tempfile.TemporaryDirectory(prefix="registrar-instructions-") as directory:
-        directory = Path(directory)
-        with embedded_database(directory, copy_of(data_path, directory)) as (uri, _):
-            env = production_env(uri, directory, BENCH_APP=str(app))
-            manage(env, "migrate", "--no-input", "-v0", app=app)
-            manage(env, "collectstatic", "--no-input", "-v0", app=app)
-            people = run_script(env, "prepare.py", {
-                "scenario": "sessions", "emails": list(school["students"].values()), "newcomers": ENROLLS_PER_REPEAT,
-            })
-            sessions = {name: people["sessions"][email] for name, email in school["students"].items()}
-            pages = [
-                {"name": name, "method": "GET",
-                 "requests": [[path.format(**school), sessions.get(who)]] * (WARM_UP + requests)}
-                for name, path, who in PAGES if name in names
-            ]
-            if ENROLL in names:
-                jobs = enroll_batch(people["newcomers"], school["other_courses"], 0)[: WARM_UP + requests]
-                pages.append({"name": ENROLL, "method": "POST", "requests": jobs})
-            options = {"pages": pages, "warm_up": WARM_UP, "host": HOST, "csrf_token": CSRF_TOKEN}
-            return serve_counted(env, options, requests)
+    with app_on_a_copy(app, data_path, prefix="registrar-instructions-") as (env, directory):
+        people = run_script(env, "prepare.py", {
+            "scenario": "sessions", "emails": list(school["students"].values()), "newcomers": ENROLLS_PER_REPEAT,
+        })
+        sessions = {name: people["sessions"][email] for name, email in school["students"].items()}
+        pages = [
+            {"name": name, "method": "GET",
+             "requests": [[path.format(**school), sessions.get(who)]] * (WARM_UP + requests)}
+            for name, path, who in PAGES if name in names
+        ]
+        if ENROLL in names:
+            jobs = enroll_batch(people["newcomers"], school["other_courses"], 0)[: WARM_UP + requests]
+            pages.append({"name": ENROLL, "method": "POST", "requests": jobs})
+        options = {"pages": pages, "warm_up": WARM_UP, "host": HOST, "csrf_token": CSRF_TOKEN}
+        return serve_counted(env, options, directory)
 
 
-def serve_counted(env: dict, options: dict, requests: int) -> dict:
-    out = Path(env["DJANGO_CACHE_DIR"]).parent / "callgrind.out"
-    process = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-         sys.executable, str(ROOT / "bench" / "serve_in_process.py"), json.dumps(options)],
-        cwd=ROOT, env={**env, "PYTHONHASHSEED": "0"},
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+def serve_counted(env: dict, options: dict, directory: Path) -> dict:
+    """Run serve_in_process.py under callgrind, counting each page's measured requests only."""
+    errors = directory / "serve_in_process.stderr"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+             f"--callgrind-out-file={directory / 'callgrind.out'}",
+             sys.executable, str(ROOT / "bench" / "serve_in_process.py"), json.dumps(options)],
+            cwd=ROOT, env={**env, "PYTHONHASHSEED": "0"}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=stderr, text=True,
+        )
+
+    def failed(what: str) -> RuntimeError:
+        process.kill()
+        process.wait()
+        return RuntimeError(f"{what}; serve_in_process.py's last words:\n{errors.read_text()[-3000:]}")
 
     def control(*args: str) -> str:
-        return subprocess.run(["callgrind_control", *args, str(process.pid)],
-                              check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(["callgrind_control", *args, str(process.pid)], capture_output=True, text=True)
+        if done.returncode:
+            raise failed(f"callgrind_control {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
 
     def step(expected: str, then: list[tuple[str, ...]]) -> list[str]:
         line = process.stdout.readline().strip()
         if line != expected:
-            process.kill()
-            raise RuntimeError(f"serve_in_process.py said {line!r}, not {expected!r}:\n{process.stderr.read()[-3000:]}")
+            raise failed(f"serve_in_process.py said {line!r}, not {expected!r}")
         said = [control(*args) for args in then]
         process.stdin.write("go\n")
         process.stdin.flush()
@@ -90,21 +93,22 @@ def serve_counted(env: dict, options: dict, requests: int) -> dict:
         for page in options["pages"]:
             step(f"ready {page['name']}", [("--zero",), ("--instr=on",)])
             totals, _ = step(f"done {page['name']}", [("-e", "Ir"), ("--instr=off",)])
-            counted[page["name"]] = round(instructions_of(totals) / requests)
+            measured = len(page["requests"]) - options["warm_up"]
+            counted[page["name"]] = round(instructions_of(totals) / measured)
     except BaseException:
         process.kill()
         raise
     finally:
         process.communicate(timeout=600)
     if process.returncode:
-        raise RuntimeError(f"serve_in_process.py ended with {process.returncode}")
+        raise failed(f"serve_in_process.py ended with {process.returncode}")
     return counted
 
 
 def instructions_of(totals: str) -> int:
     """The instructions of every thread in ``callgrind_control -e Ir``'s answer: one line per thread
-    ("Th 1  1,234"), pymongo's monitors running beside the requests."""
-    threads = re.findall(r"^\s*Th\s+\d+\s+([\d,]+)\s*$", totals, re.MULTILINE)
+    ("Th 1  1,234", "Th12  1,234"), pymongo's monitors running beside the requests."""
+    threads = re.findall(r"^\s*Th\s*\d+\s+([\d,]+)\s*$", totals, re.MULTILINE)
     if not threads:
         raise RuntimeError(f"no instruction counts in callgrind_control's answer: {totals!r}")
     return sum(int(count.replace(",", "")) for count in threads)
@@ -119,6 +123,8 @@ def main() -> int:
     args = parser.parse_args()
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is needed: apt-get install valgrind")
+    if args.requests < 1 or WARM_UP + args.requests > ENROLLS_PER_REPEAT:
+        parser.error(f"--requests goes from 1 to {ENROLLS_PER_REPEAT - WARM_UP} (the enroll POST's new students)")
     names = args.pages or [*(name for name, _, _ in PAGES), ENROLL]
     apps = {"this": ROOT, **({"other": args.app.resolve()} if args.app else {})}
     data_path, school = seeded_school(args.scale)

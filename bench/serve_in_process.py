@@ -24,7 +24,8 @@ application = importlib.import_module("school.wsgi").application
 
 
 def environ(method: str, path: str, session: str | None, options: dict) -> dict:
-    """What gunicorn hands the app for the request stack.raw_request sends."""
+    """What gunicorn hands the app for the request stack.raw_request sends (from 127.0.0.1, whose
+    X-Forwarded-Proto it trusts: https)."""
     host, csrf_token = options["host"], options["csrf_token"]
     cookies = f"csrftoken={csrf_token}" + (f"; sessionid={session}" if session else "")
     return {
@@ -33,7 +34,7 @@ def environ(method: str, path: str, session: str | None, options: dict) -> dict:
         "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": host, "HTTP_X_FORWARDED_PROTO": "https",
         "HTTP_REFERER": f"https://{host}/", "HTTP_COOKIE": cookies, "HTTP_X_CSRFTOKEN": csrf_token,
         "CONTENT_LENGTH": "0", "HTTP_CONNECTION": "close",
-        "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "https",
         "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
     }
 

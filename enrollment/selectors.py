@@ -30,7 +30,8 @@ def active_holds(*, student) -> list[Hold]:
 
 
 def active_holds_if_any(*, student) -> list[Hold]:
-    """active_holds for the changes that read them before and after their writes (enrollment.services).
+    """active_holds for the changes that read them before and after their writes (enrollment.services,
+    enrollment.swaps).
 
     Most students have no hold: asking whether one exists, without the kinds'
     join and the sort, saves about a tenth of the Django work of an enroll

@@ -145,10 +145,11 @@ def enrollment_swap(*, student, course: Course, replacing: Course, via: str = Vi
     """
     now = now or timezone.now()
     prerequisites = course_prerequisites(course)
+    holds = active_holds_if_any(student=student)
 
     def check(enrollments):
         eligibility = swap_eligibility(student=student, course=course, replacing=replacing, enrollments=enrollments,
-                                       prerequisites=prerequisites, now=now)
+                                       prerequisites=prerequisites, holds=holds, now=now)
         if not eligibility.can_enroll:
             raise _refused(eligibility.blocking_reasons)
         return eligibility
