@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stack import ROOT, embedded_database, manage, production_env, run_script
+from stack import ROOT, embedded_database, manage, production_env, release, run_script
 
 DATA = ROOT / "bench" / ".data"
 RECIPE_FILES = ["bench/school.py", "*/migrations/*.py", "school/mongo_migrations/*/*.py"]
@@ -72,6 +72,5 @@ def app_on_a_copy(app: Path, data_path: Path, prefix: str):
         directory = Path(directory)
         with embedded_database(directory, copy_of(data_path, directory)) as (uri, _):
             env = production_env(uri, directory, BENCH_APP=str(app))
-            manage(env, "migrate", "--no-input", "-v0", app=app)
-            manage(env, "collectstatic", "--no-input", "-v0", app=app)
+            release(env, app=app)
             yield env, directory

@@ -57,9 +57,9 @@ from stack import (  # noqa: E402
     fire,
     free_port,
     gunicorn,
-    manage,
     percentiles_ms,
     production_env,
+    release,
     request,
     run_script,
     task_worker,
@@ -110,8 +110,7 @@ def measure_scale(scale: str, args) -> dict:
             log = RESULTS / f"{scale}.log"
             env = production_env(uri, directory, BENCH_APP=str(args.app), BENCH_LOG=str(log))
             tasks = TaskLog(log)
-            manage(env, "migrate", "--no-input", "-v0", app=args.app)
-            manage(env, "collectstatic", "--no-input", "-v0", app=args.app)
+            release(env, app=args.app)
             people = run_script(env, "prepare.py", {
                 "scenario": "sessions", "emails": [*school["students"].values(), *school["stream_students"]],
                 "newcomers": ENROLLS_PER_REPEAT * (args.repeats + 1),

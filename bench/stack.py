@@ -127,10 +127,15 @@ def manage(env: dict, *args: str, app: Path = ROOT) -> str:
     return result.stdout
 
 
+def release(env: dict, app: Path = ROOT) -> None:
+    """The Procfile's release step: migrate, collect the static files."""
+    manage(env, "migrate", "--no-input", "-v0", app=app)
+    manage(env, "collectstatic", "--no-input", "-v0", app=app)
+
+
 def prepare(env: dict, **options) -> dict:
     """Run the Procfile's release step, then create the data a scenario needs (bench/prepare.py)."""
-    manage(env, "migrate", "--no-input", "-v0")
-    manage(env, "collectstatic", "--no-input", "-v0")
+    release(env)
     return run_script(env, "prepare.py", options)
 
 
